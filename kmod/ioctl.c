@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ioctl dispatch: one table entry per command, struct size from
+ * _IOC_SIZE(cmd) with copy_struct_from_user() semantics.
+ */
+#include <linux/build_bug.h>
+#include <linux/fs.h>
+#include <linux/nospec.h>
+#include <linux/stddef.h>
+#include <linux/uaccess.h>
+
+#include "ipcoff.h"
+
+/* The layout is shared by i386 and x86_64 callers: no compat translation. */
+static_assert(sizeof(struct ipcoff_iovec) == 16);
+static_assert(sizeof(struct ipcoff_endpoint) == 32);
+static_assert(sizeof(struct ipcoff_info) == IPCOFF_INFO_SIZE_VER0);
+static_assert(sizeof(struct ipcoff_region_reg) == IPCOFF_REGION_REG_SIZE_VER0);
+static_assert(sizeof(struct ipcoff_region_unreg) ==
+	      IPCOFF_REGION_UNREG_SIZE_VER0);
+static_assert(sizeof(struct ipcoff_grant) == IPCOFF_GRANT_SIZE_VER0);
+static_assert(sizeof(struct ipcoff_copy) == IPCOFF_COPY_SIZE_VER0);
+static_assert(offsetof(struct ipcoff_copy, len) == 64);
+static_assert(offsetof(struct ipcoff_copy, copied) == 88);
+static_assert(offsetof(struct ipcoff_region_reg, handle) == 24);
+
+union ipcoff_ioc_arg {
+	struct ipcoff_info info;
+	struct ipcoff_region_reg reg;
+	struct ipcoff_region_unreg unreg;
+	struct ipcoff_grant grant;
+	struct ipcoff_copy copy;
+};
+
+#define IPCOFF_FEATURES (IPCOFF_FEAT_REGISTER | IPCOFF_FEAT_GRANT | \
+			 IPCOFF_FEAT_COPY | IPCOFF_FEAT_IOVEC | \
+			 IPCOFF_FEAT_SINGLE_USE)
+
+static int ipcoff_ioc_get_info(struct ipcoff_ctx *ctx, void *arg)
+{
+	struct ipcoff_info *info = arg;
+
+	if (info->flags)
+		return -EINVAL;
+	memset(info, 0, sizeof(*info));
+	info->abi_version = IPCOFF_ABI_VERSION;
+	info->features = IPCOFF_FEATURES;
+	info->ioctls = BIT_ULL(IPCOFF_NR_GET_INFO) |
+		       BIT_ULL(IPCOFF_NR_REGISTER) |
+		       BIT_ULL(IPCOFF_NR_UNREGISTER) |
+		       BIT_ULL(IPCOFF_NR_GRANT) | BIT_ULL(IPCOFF_NR_COPY);
+	info->module_version = (IPCOFF_VERSION_MAJOR << 16) |
+			       (IPCOFF_VERSION_MINOR << 8) |
+			       IPCOFF_VERSION_PATCH;
+	info->engines = BIT(IPCOFF_ENGINE_CPU);
+	info->max_iovecs = IPCOFF_IOV_MAX;
+	info->page_size = PAGE_SIZE;
+	info->max_region_len = IPCOFF_MAX_REGION_LEN;
+	return 0;
+}
+
+static int ipcoff_ioc_register(struct ipcoff_ctx *ctx, void *arg)
+{
+	return ipcoff_region_register(ctx, arg);
+}
+
+static int ipcoff_ioc_unregister(struct ipcoff_ctx *ctx, void *arg)
+{
+	struct ipcoff_region_unreg *unreg = arg;
+
+	if (unreg->flags || unreg->pad)
+		return -EINVAL;
+	return ipcoff_region_unregister(ctx, unreg->handle);
+}
+
+static int ipcoff_ioc_grant(struct ipcoff_ctx *ctx, void *arg)
+{
+	return ipcoff_region_grant(ctx, arg);
+}
+
+static int ipcoff_ioc_copy(struct ipcoff_ctx *ctx, void *arg)
+{
+	return ipcoff_copy(ctx, arg);
+}
+
+/**
+ * struct ipcoff_ioc_desc - how one command is dispatched
+ * @cmd: the command as defined in the uapi header (its size is VER0's)
+ * @ksize: the struct size this module knows
+ * @out_on_error: copy the struct back also when the handler fails, so that
+ *	partial results (COPY's @copied) reach user space
+ * @fn: the handler
+ */
+struct ipcoff_ioc_desc {
+	unsigned int cmd;
+	unsigned int ksize;
+	bool out_on_error;
+	int (*fn)(struct ipcoff_ctx *ctx, void *arg);
+};
+
+static const struct ipcoff_ioc_desc ipcoff_ioc_table[] = {
+	[IPCOFF_NR_GET_INFO] = {
+		.cmd = IPCOFF_IOC_GET_INFO,
+		.ksize = sizeof(struct ipcoff_info),
+		.fn = ipcoff_ioc_get_info,
+	},
+	[IPCOFF_NR_REGISTER] = {
+		.cmd = IPCOFF_IOC_REGISTER,
+		.ksize = sizeof(struct ipcoff_region_reg),
+		.fn = ipcoff_ioc_register,
+	},
+	[IPCOFF_NR_UNREGISTER] = {
+		.cmd = IPCOFF_IOC_UNREGISTER,
+		.ksize = sizeof(struct ipcoff_region_unreg),
+		.fn = ipcoff_ioc_unregister,
+	},
+	[IPCOFF_NR_GRANT] = {
+		.cmd = IPCOFF_IOC_GRANT,
+		.ksize = sizeof(struct ipcoff_grant),
+		.fn = ipcoff_ioc_grant,
+	},
+	[IPCOFF_NR_COPY] = {
+		.cmd = IPCOFF_IOC_COPY,
+		.ksize = sizeof(struct ipcoff_copy),
+		.out_on_error = true,
+		.fn = ipcoff_ioc_copy,
+	},
+};
+
+/* Same type, number and direction; any size of at least VER0's. */
+static const struct ipcoff_ioc_desc *ipcoff_ioc_lookup(unsigned int cmd)
+{
+	const struct ipcoff_ioc_desc *desc;
+	unsigned int nr = _IOC_NR(cmd);
+
+	if (_IOC_TYPE(cmd) != IPCOFF_IOC_MAGIC ||
+	    nr >= ARRAY_SIZE(ipcoff_ioc_table))
+		return NULL;
+	desc = &ipcoff_ioc_table[array_index_nospec(nr,
+				 ARRAY_SIZE(ipcoff_ioc_table))];
+	if (!desc->fn || _IOC_DIR(cmd) != _IOC_DIR(desc->cmd))
+		return NULL;
+	return desc;
+}
+
+/**
+ * ipcoff_ioctl() - the file's unlocked_ioctl and compat_ioctl
+ * @file: an open /dev/ipcoff
+ * @cmd: IPCOFF_IOC_*, possibly with a larger or smaller size
+ * @arg: user pointer to the command's struct
+ *
+ * Return: 0 or a negative errno; -ENOTTY for unknown commands, -EINVAL for
+ * a struct smaller than its first published size, -E2BIG for a larger
+ * struct whose unknown tail is not zero.
+ */
+long ipcoff_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	const struct ipcoff_ioc_desc *desc = ipcoff_ioc_lookup(cmd);
+	void __user *uarg = (void __user *)arg;
+	unsigned int usize = _IOC_SIZE(cmd);
+	union ipcoff_ioc_arg karg;
+	int ret;
+
+	if (!desc)
+		return -ENOTTY;
+	if (usize < _IOC_SIZE(desc->cmd))
+		return -EINVAL;
+	ret = copy_struct_from_user(&karg, desc->ksize, uarg, usize);
+	if (ret)
+		return ret;
+
+	ret = desc->fn(file->private_data, &karg);
+
+	if ((_IOC_DIR(cmd) & _IOC_READ) && (!ret || desc->out_on_error) &&
+	    copy_to_user(uarg, &karg, min(usize, desc->ksize)))
+		return -EFAULT;
+	return ret;
+}

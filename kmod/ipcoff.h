@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ipcoff private definitions shared by the module's files.
+ */
+#ifndef IPCOFF_PRIV_H
+#define IPCOFF_PRIV_H
+
+#include <linux/cred.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/workqueue.h>
+#include <linux/ipcoff.h>
+
+#include "compat.h"
+
+/* Largest region REGISTER accepts: bounds the page array (32 MiB). */
+#define IPCOFF_MAX_REGION_LEN	(16ULL << 30)
+
+/**
+ * struct ipcoff_ctx - state of one open /dev/ipcoff file
+ * @cred: credentials of the opener; identity for every access check
+ * @lock: protects @regions
+ * @regions: regions this context registered (struct ipcoff_region.ctx_node)
+ */
+struct ipcoff_ctx {
+	const struct cred *cred;
+	struct mutex lock;	/* protects @regions */
+	struct list_head regions;
+};
+
+/**
+ * struct ipcoff_region - a pinned range of user memory
+ * @ref: references: the owner's registration plus one per user in flight
+ * @hnode: entry in the module-wide handle table
+ * @ctx_node: entry in the owner's @regions list
+ * @rcu: frees the struct after RCU readers of the table are done
+ * @release_work: unpins from process context after the last reference
+ * @handle: unguessable name given to user space
+ * @owner: context that registered it; only compared, never dereferenced
+ * @owner_uid: euid of @owner's opener
+ * @flags: IPCOFF_REGION_* given at registration
+ * @state: IPCOFF_REGION_DEAD and IPCOFF_REGION_CONSUMED bits
+ * @grant_lock: protects @grants
+ * @grants: struct ipcoff_grant_entry list
+ * @mm: address space charged for the pin (mmgrab'ed)
+ * @pages: pinned pages
+ * @npages: number of @pages
+ * @first_off: offset of the region's first byte in @pages[0]
+ * @len: length in bytes
+ */
+struct ipcoff_region {
+	struct kref ref;
+	struct hlist_node hnode;
+	struct list_head ctx_node;
+	struct rcu_head rcu;
+	struct work_struct release_work;
+	u64 handle;
+	const struct ipcoff_ctx *owner;
+	kuid_t owner_uid;
+	u32 flags;
+	unsigned long state;
+	spinlock_t grant_lock;	/* protects @grants */
+	struct list_head grants;
+	struct mm_struct *mm;
+	struct page **pages;
+	unsigned long npages;
+	unsigned int first_off;
+	u64 len;
+};
+
+/* Bits of struct ipcoff_region.state */
+#define IPCOFF_REGION_DEAD	0	/* unregistered: lookups fail */
+#define IPCOFF_REGION_CONSUMED	1	/* single-use region was used */
+
+/**
+ * struct ipcoff_xfer_end - one side of a copy as the engines see it
+ * @region: the region, or NULL for the caller's iovec
+ * @offset: byte offset into @region
+ * @iov: kernel copy of the caller's iovec array
+ * @iov_cnt: entries in @iov
+ */
+struct ipcoff_xfer_end {
+	struct ipcoff_region *region;
+	u64 offset;
+	struct ipcoff_iovec *iov;
+	u32 iov_cnt;
+};
+
+/* region.c */
+int ipcoff_region_register(struct ipcoff_ctx *ctx,
+			   struct ipcoff_region_reg *reg);
+int ipcoff_region_unregister(struct ipcoff_ctx *ctx, u64 handle);
+void ipcoff_region_unregister_all(struct ipcoff_ctx *ctx);
+int ipcoff_region_grant(struct ipcoff_ctx *ctx, struct ipcoff_grant *grant);
+struct ipcoff_region *ipcoff_region_get(struct ipcoff_ctx *ctx, u64 handle,
+					u32 access, bool *claimed);
+void ipcoff_region_unclaim(struct ipcoff_region *region);
+void ipcoff_region_put(struct ipcoff_region *region);
+int ipcoff_region_init(void);
+void ipcoff_region_exit(void);
+long ipcoff_pinned_pages(void);
+long ipcoff_live_regions(void);
+
+/* copy.c */
+int ipcoff_copy(struct ipcoff_ctx *ctx, struct ipcoff_copy *req);
+
+/* engine_cpu.c */
+int ipcoff_cpu_copy(struct ipcoff_xfer_end *src, struct ipcoff_xfer_end *dst,
+		    u64 len, u64 *copied);
+
+/* ioctl.c */
+long ipcoff_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+
+#endif /* IPCOFF_PRIV_H */

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipcoff: the /dev/ipcoff misc device, its file operations and counters.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/compat.h>
+#include <linux/cred.h>
+#include <linux/device.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+
+#include "ipcoff.h"
+
+/* A context belongs to the open file: fork() and SCM_RIGHTS share it. */
+static int ipcoff_open(struct inode *inode, struct file *file)
+{
+	struct ipcoff_ctx *ctx;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return -ENOMEM;
+	ctx->cred = get_cred(file->f_cred);
+	mutex_init(&ctx->lock);
+	INIT_LIST_HEAD(&ctx->regions);
+	file->private_data = ctx;
+	return 0;
+}
+
+/* Never waits for copies in flight: they hold region references. */
+static int ipcoff_release(struct inode *inode, struct file *file)
+{
+	struct ipcoff_ctx *ctx = file->private_data;
+
+	ipcoff_region_unregister_all(ctx);
+	put_cred(ctx->cred);
+	mutex_destroy(&ctx->lock);
+	kfree(ctx);
+	return 0;
+}
+
+static const struct file_operations ipcoff_fops = {
+	.owner = THIS_MODULE,
+	.open = ipcoff_open,
+	.release = ipcoff_release,
+	.unlocked_ioctl = ipcoff_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+static ssize_t pinned_pages_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%ld\n", ipcoff_pinned_pages());
+}
+static DEVICE_ATTR_RO(pinned_pages);
+
+static ssize_t regions_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%ld\n", ipcoff_live_regions());
+}
+static DEVICE_ATTR_RO(regions);
+
+static struct attribute *ipcoff_attrs[] = {
+	&dev_attr_pinned_pages.attr,
+	&dev_attr_regions.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(ipcoff);
+
+static struct miscdevice ipcoff_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "ipcoff",
+	.fops = &ipcoff_fops,
+	.groups = ipcoff_groups,
+};
+
+static int __init ipcoff_init(void)
+{
+	int ret;
+
+	ret = ipcoff_region_init();
+	if (ret)
+		return ret;
+	ret = misc_register(&ipcoff_misc);
+	if (ret) {
+		pr_err("cannot register /dev/ipcoff: %d\n", ret);
+		goto err_region;
+	}
+	pr_info("version %s loaded\n", IPCOFF_VERSION);
+	return 0;
+
+err_region:
+	ipcoff_region_exit();
+	return ret;
+}
+
+static void __exit ipcoff_exit(void)
+{
+	misc_deregister(&ipcoff_misc);
+	ipcoff_region_exit();
+}
+
+module_init(ipcoff_init);
+module_exit(ipcoff_exit);
+
+MODULE_DESCRIPTION("Offloaded inter-process copies between pinned regions");
+MODULE_AUTHOR("The ipcoff developers");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(IPCOFF_VERSION);

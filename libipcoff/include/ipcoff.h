@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
+/*
+ * libipcoff: thin wrappers over the /dev/ipcoff ioctls.
+ *
+ * Every function returns 0 (or a count) on success and -errno on failure;
+ * errno is not used. A struct ipcoff is an explicit handle the caller owns.
+ */
+#ifndef LIBIPCOFF_H
+#define LIBIPCOFF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/ipcoff.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct ipcoff {
+	int fd;
+	struct ipcoff_info info;	/* from GET_INFO at open */
+};
+
+/* Open flags. */
+#define IPCOFF_OPEN_NOCLOEXEC	(1U << 0)
+
+int ipcoff_open(struct ipcoff *ipc, unsigned int flags);
+int ipcoff_open_path(struct ipcoff *ipc, const char *path, unsigned int flags);
+void ipcoff_close(struct ipcoff *ipc);
+int ipcoff_probe(struct ipcoff *ipc, struct ipcoff_info *info);
+
+int ipcoff_register(struct ipcoff *ipc, void *addr, size_t len,
+		    unsigned int flags, uint64_t *handle);
+int ipcoff_unregister(struct ipcoff *ipc, uint64_t handle);
+int ipcoff_grant(struct ipcoff *ipc, uint64_t handle, uid_t uid,
+		 unsigned int access);
+int ipcoff_revoke(struct ipcoff *ipc, uint64_t handle, uid_t uid);
+
+int ipcoff_copy(struct ipcoff *ipc, struct ipcoff_copy *req);
+int ipcoff_copy_region(struct ipcoff *ipc, uint64_t dst_handle,
+		       uint64_t dst_off, uint64_t src_handle,
+		       uint64_t src_off, uint64_t len, uint64_t *copied);
+ssize_t ipcoff_read(struct ipcoff *ipc, void *dst, size_t len,
+		    uint64_t src_handle, uint64_t src_off);
+ssize_t ipcoff_write(struct ipcoff *ipc, uint64_t dst_handle,
+		     uint64_t dst_off, const void *src, size_t len);
+
+const char *ipcoff_engine_name(unsigned int engine);
+
+static inline int ipcoff_has_feature(const struct ipcoff *ipc,
+				     uint64_t feature)
+{
+	return (ipc->info.features & feature) == feature;
+}
+
+static inline void ipcoff_ep_region(struct ipcoff_endpoint *ep,
+				    uint64_t handle, uint64_t offset)
+{
+	*ep = (struct ipcoff_endpoint){ .type = IPCOFF_EP_REGION,
+					.handle = handle, .offset = offset };
+}
+
+static inline void ipcoff_ep_iovec(struct ipcoff_endpoint *ep,
+				   const struct ipcoff_iovec *iov,
+				   unsigned int cnt)
+{
+	*ep = (struct ipcoff_endpoint){ .type = IPCOFF_EP_IOVEC,
+					.iov_cnt = cnt,
+					.iov = (uint64_t)(uintptr_t)iov };
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBIPCOFF_H */
