@@ -11,6 +11,8 @@
 
 static int ipcoff_check_endpoint(const struct ipcoff_endpoint *ep)
 {
+	if (ep->flags || ep->pad)
+		return -EINVAL;
 	switch (ep->type) {
 	case IPCOFF_EP_REGION:
 		return ep->iov_cnt || ep->iov ? -EINVAL : 0;

@@ -13,15 +13,15 @@
 
 /* The layout is shared by i386 and x86_64 callers: no compat translation. */
 static_assert(sizeof(struct ipcoff_iovec) == 16);
-static_assert(sizeof(struct ipcoff_endpoint) == 32);
+static_assert(sizeof(struct ipcoff_endpoint) == 40);
 static_assert(sizeof(struct ipcoff_info) == IPCOFF_INFO_SIZE_VER0);
 static_assert(sizeof(struct ipcoff_region_reg) == IPCOFF_REGION_REG_SIZE_VER0);
 static_assert(sizeof(struct ipcoff_region_unreg) ==
 	      IPCOFF_REGION_UNREG_SIZE_VER0);
 static_assert(sizeof(struct ipcoff_grant) == IPCOFF_GRANT_SIZE_VER0);
 static_assert(sizeof(struct ipcoff_copy) == IPCOFF_COPY_SIZE_VER0);
-static_assert(offsetof(struct ipcoff_copy, len) == 64);
-static_assert(offsetof(struct ipcoff_copy, copied) == 88);
+static_assert(offsetof(struct ipcoff_copy, len) == 80);
+static_assert(offsetof(struct ipcoff_copy, copied) == 104);
 static_assert(offsetof(struct ipcoff_region_reg, handle) == 24);
 
 union ipcoff_ioc_arg {

@@ -17,9 +17,18 @@
 extern "C" {
 #endif
 
+/*
+ * What the library keeps of GET_INFO. Callers allocate this struct, so it
+ * never embeds struct ipcoff_info (which may grow); ipcoff_probe() gives
+ * the full answer into a buffer of the caller's size.
+ */
 struct ipcoff {
 	int fd;
-	struct ipcoff_info info;	/* from GET_INFO at open */
+	uint32_t abi_version;
+	uint64_t features;		/* IPCOFF_FEAT_* */
+	uint32_t engines;		/* 1 << IPCOFF_ENGINE_* */
+	uint32_t module_version;	/* (major << 16) | (minor << 8) | patch */
+	uint64_t reserved[4];		/* zero; for later library versions */
 };
 
 /* Open flags. */
@@ -28,7 +37,7 @@ struct ipcoff {
 int ipcoff_open(struct ipcoff *ipc, unsigned int flags);
 int ipcoff_open_path(struct ipcoff *ipc, const char *path, unsigned int flags);
 void ipcoff_close(struct ipcoff *ipc);
-int ipcoff_probe(struct ipcoff *ipc, struct ipcoff_info *info);
+int ipcoff_probe(struct ipcoff *ipc, struct ipcoff_info *info, size_t size);
 
 int ipcoff_register(struct ipcoff *ipc, void *addr, size_t len,
 		    unsigned int flags, uint64_t *handle);
@@ -51,23 +60,29 @@ const char *ipcoff_engine_name(unsigned int engine);
 static inline int ipcoff_has_feature(const struct ipcoff *ipc,
 				     uint64_t feature)
 {
-	return (ipc->info.features & feature) == feature;
+	return (ipc->features & feature) == feature;
 }
 
 static inline void ipcoff_ep_region(struct ipcoff_endpoint *ep,
 				    uint64_t handle, uint64_t offset)
 {
-	*ep = (struct ipcoff_endpoint){ .type = IPCOFF_EP_REGION,
-					.handle = handle, .offset = offset };
+	/* Field by field, so the header also builds as C++ without warnings. */
+	ep->type = IPCOFF_EP_REGION;
+	ep->iov_cnt = 0;
+	ep->handle = handle;
+	ep->offset = offset;
+	ep->iov = 0;
 }
 
 static inline void ipcoff_ep_iovec(struct ipcoff_endpoint *ep,
 				   const struct ipcoff_iovec *iov,
 				   unsigned int cnt)
 {
-	*ep = (struct ipcoff_endpoint){ .type = IPCOFF_EP_IOVEC,
-					.iov_cnt = cnt,
-					.iov = (uint64_t)(uintptr_t)iov };
+	ep->type = IPCOFF_EP_IOVEC;
+	ep->iov_cnt = cnt;
+	ep->handle = 0;
+	ep->offset = 0;
+	ep->iov = (uint64_t)(uintptr_t)iov;
 }
 
 #ifdef __cplusplus

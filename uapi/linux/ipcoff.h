@@ -65,7 +65,8 @@ struct ipcoff_iovec {
  * @features: out, IPCOFF_FEAT_* bits the module implements
  * @ioctls: out, bit n set when the command with _IOC_NR n is implemented
  * @module_version: out, (major << 16) | (minor << 8) | patch
- * @engines: out, bit (1 << IPCOFF_ENGINE_*) set for each engine present
+ * @engines: out, bit (1 << IPCOFF_ENGINE_*) set for each engine present;
+ *	the AUTO bit is never set
  * @max_iovecs: out, IPCOFF_IOV_MAX as enforced by this module
  * @page_size: out, the kernel's page size
  * @max_region_len: out, largest region REGISTER accepts, in bytes
@@ -98,7 +99,7 @@ struct ipcoff_info {
  * @len: in, length in bytes, non-zero
  * @flags: in, IPCOFF_REGION_*
  * @pad: must be 0
- * @handle: out, unguessable non-zero region handle
+ * @handle: out, unguessable non-zero region handle; must be 0 on input
  * @reserved: must be 0
  */
 struct ipcoff_region_reg {
@@ -140,7 +141,9 @@ struct ipcoff_region_unreg {
  * @pad: must be 0
  * @reserved: must be 0
  *
- * A later GRANT for the same uid replaces the earlier one.
+ * A later GRANT for the same uid replaces the earlier one. Grants are for
+ * other uids: contexts opened by the owner's own uid always have the
+ * owner's access, and revoking cannot remove it.
  */
 struct ipcoff_grant {
 	__aligned_u64 handle;
@@ -160,7 +163,9 @@ struct ipcoff_grant {
 /**
  * struct ipcoff_endpoint - source or destination of a copy
  * @type: IPCOFF_EP_*
+ * @flags: must be 0
  * @iov_cnt: number of struct ipcoff_iovec at @iov (IPCOFF_EP_IOVEC)
+ * @pad: must be 0
  * @handle: region handle (IPCOFF_EP_REGION)
  * @offset: byte offset into the region (IPCOFF_EP_REGION)
  * @iov: user pointer to the iovec array (IPCOFF_EP_IOVEC)
@@ -169,7 +174,9 @@ struct ipcoff_grant {
  */
 struct ipcoff_endpoint {
 	__u32 type;
+	__u32 flags;
 	__u32 iov_cnt;
+	__u32 pad;
 	__aligned_u64 handle;
 	__aligned_u64 offset;
 	__aligned_u64 iov;
@@ -182,7 +189,7 @@ struct ipcoff_endpoint {
  * @len: in, bytes to copy, non-zero
  * @flags: in, must be 0
  * @engine: in, IPCOFF_ENGINE_*; out, the engine that ran the copy
- * @user_data: in, opaque, echoed in completions
+ * @user_data: in, opaque to the module; reserved for completion entries
  * @copied: out, bytes copied (also written when a copy stops early)
  * @reserved: must be 0
  *
@@ -201,7 +208,7 @@ struct ipcoff_copy {
 	__aligned_u64 reserved[2];
 };
 
-#define IPCOFF_COPY_SIZE_VER0	112
+#define IPCOFF_COPY_SIZE_VER0	128
 
 /*
  * IPCOFF_IOC_GET_INFO - _IOWR, struct ipcoff_info

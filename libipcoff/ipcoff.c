@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * libipcoff: one thin wrapper per /dev/ipcoff ioctl.
+ *
+ * Every entry point returns 0 (or a byte count) on success and -errno on
+ * failure; errno is left as the C library set it and never needs reading.
+ * All state lives in the caller's struct ipcoff.
+ *
+ * Version skew is handled through the feature bits GET_INFO reports at open
+ * time: a wrapper whose feature the module lacks fails with -EOPNOTSUPP
+ * without issuing the ioctl. Only a different IPCOFF_ABI_VERSION, which the
+ * uapi header bumps solely for incompatible changes, makes open fail.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <ipcoff.h>
+
+/* Catch a uapi header whose layout drifted from the published sizes. */
+static_assert(sizeof(struct ipcoff_info) == IPCOFF_INFO_SIZE_VER0,
+	      "struct ipcoff_info size");
+static_assert(sizeof(struct ipcoff_region_reg) == IPCOFF_REGION_REG_SIZE_VER0,
+	      "struct ipcoff_region_reg size");
+static_assert(sizeof(struct ipcoff_region_unreg) ==
+	      IPCOFF_REGION_UNREG_SIZE_VER0,
+	      "struct ipcoff_region_unreg size");
+static_assert(sizeof(struct ipcoff_grant) == IPCOFF_GRANT_SIZE_VER0,
+	      "struct ipcoff_grant size");
+static_assert(sizeof(struct ipcoff_copy) == IPCOFF_COPY_SIZE_VER0,
+	      "struct ipcoff_copy size");
+
+static int do_ioctl(const struct ipcoff *ipc, unsigned long cmd, void *arg)
+{
+	return ioctl(ipc->fd, cmd, arg) < 0 ? -errno : 0;
+}
+
+/* -EOPNOTSUPP unless the module announced every bit in @need. */
+static int need_features(const struct ipcoff *ipc, uint64_t need)
+{
+	return ipcoff_has_feature(ipc, need) ? 0 : -EOPNOTSUPP;
+}
+
+static uint64_t ptr_to_u64(const void *p)
+{
+	return (uint64_t)(uintptr_t)p;
+}
+
+/* Fills at most @size bytes: callers built against an older, smaller
+ * struct ipcoff_info keep working when it grows. */
+int ipcoff_probe(struct ipcoff *ipc, struct ipcoff_info *info, size_t size)
+{
+	struct ipcoff_info tmp = { .flags = 0 };
+	int ret;
+
+	ret = do_ioctl(ipc, IPCOFF_IOC_GET_INFO, &tmp);
+	if (ret)
+		return ret;
+	memcpy(info, &tmp, size < sizeof(tmp) ? size : sizeof(tmp));
+	return 0;
+}
+
+int ipcoff_open_path(struct ipcoff *ipc, const char *path, unsigned int flags)
+{
+	struct ipcoff_info info;
+	int oflags = O_RDWR;
+	int ret;
+
+	memset(ipc, 0, sizeof(*ipc));
+	ipc->fd = -1;
+
+	if (flags & ~IPCOFF_OPEN_NOCLOEXEC)
+		return -EINVAL;
+	if (!(flags & IPCOFF_OPEN_NOCLOEXEC))
+		oflags |= O_CLOEXEC;
+
+	ipc->fd = open(path, oflags);
+	if (ipc->fd < 0)
+		return -errno;
+
+	ret = ipcoff_probe(ipc, &info, sizeof(info));
+	if (!ret && info.abi_version != IPCOFF_ABI_VERSION)
+		ret = -EPROTO;
+	if (ret) {
+		close(ipc->fd);
+		ipc->fd = -1;
+		return ret;
+	}
+	ipc->abi_version = info.abi_version;
+	ipc->features = info.features;
+	ipc->engines = info.engines;
+	ipc->module_version = info.module_version;
+	return 0;
+}
+
+int ipcoff_open(struct ipcoff *ipc, unsigned int flags)
+{
+	return ipcoff_open_path(ipc, IPCOFF_DEVICE_PATH, flags);
+}
+
+void ipcoff_close(struct ipcoff *ipc)
+{
+	if (ipc->fd >= 0)
+		close(ipc->fd);
+	ipc->fd = -1;
+}
+
+int ipcoff_register(struct ipcoff *ipc, void *addr, size_t len,
+		    unsigned int flags, uint64_t *handle)
+{
+	struct ipcoff_region_reg reg = {
+		.addr = ptr_to_u64(addr),
+		.len = len,
+		.flags = flags,
+	};
+	uint64_t need = IPCOFF_FEAT_REGISTER;
+	int ret;
+
+	if (flags & IPCOFF_REGION_SINGLE_USE)
+		need |= IPCOFF_FEAT_SINGLE_USE;
+	ret = need_features(ipc, need);
+	if (ret)
+		return ret;
+
+	ret = do_ioctl(ipc, IPCOFF_IOC_REGISTER, &reg);
+	if (ret)
+		return ret;
+	*handle = reg.handle;
+	return 0;
+}
+
+int ipcoff_unregister(struct ipcoff *ipc, uint64_t handle)
+{
+	struct ipcoff_region_unreg unreg = { .handle = handle };
+	int ret;
+
+	ret = need_features(ipc, IPCOFF_FEAT_REGISTER);
+	if (ret)
+		return ret;
+	return do_ioctl(ipc, IPCOFF_IOC_UNREGISTER, &unreg);
+}
+
+int ipcoff_grant(struct ipcoff *ipc, uint64_t handle, uid_t uid,
+		 unsigned int access)
+{
+	struct ipcoff_grant grant = {
+		.handle = handle,
+		.uid = uid,
+		.access = access,
+	};
+	int ret;
+
+	ret = need_features(ipc, IPCOFF_FEAT_GRANT);
+	if (ret)
+		return ret;
+	return do_ioctl(ipc, IPCOFF_IOC_GRANT, &grant);
+}
+
+int ipcoff_revoke(struct ipcoff *ipc, uint64_t handle, uid_t uid)
+{
+	return ipcoff_grant(ipc, handle, uid, 0);
+}
+
+int ipcoff_copy(struct ipcoff *ipc, struct ipcoff_copy *req)
+{
+	uint64_t need = IPCOFF_FEAT_COPY;
+	int ret;
+
+	if (req->src.type == IPCOFF_EP_IOVEC ||
+	    req->dst.type == IPCOFF_EP_IOVEC)
+		need |= IPCOFF_FEAT_IOVEC;
+	ret = need_features(ipc, need);
+	if (ret)
+		return ret;
+	return do_ioctl(ipc, IPCOFF_IOC_COPY, req);
+}
+
+int ipcoff_copy_region(struct ipcoff *ipc, uint64_t dst_handle,
+		       uint64_t dst_off, uint64_t src_handle,
+		       uint64_t src_off, uint64_t len, uint64_t *copied)
+{
+	struct ipcoff_copy req = {
+		.src = { .type = IPCOFF_EP_REGION, .handle = src_handle,
+			 .offset = src_off },
+		.dst = { .type = IPCOFF_EP_REGION, .handle = dst_handle,
+			 .offset = dst_off },
+		.len = len,
+		.engine = IPCOFF_ENGINE_AUTO,
+	};
+	int ret;
+
+	ret = ipcoff_copy(ipc, &req);
+	if (copied)
+		*copied = req.copied;
+	return ret;
+}
+
+/* One region endpoint, one single-segment iovec endpoint, then COPY. */
+static ssize_t copy_iov(struct ipcoff *ipc, uint64_t handle, uint64_t off,
+			const void *buf, size_t len, int to_region)
+{
+	struct ipcoff_iovec iov = { .base = ptr_to_u64(buf), .len = len };
+	struct ipcoff_endpoint region, local;
+	struct ipcoff_copy req = { .len = len, .engine = IPCOFF_ENGINE_AUTO };
+	int ret;
+
+	if (len > SSIZE_MAX)
+		return -EINVAL;
+
+	ipcoff_ep_region(&region, handle, off);
+	ipcoff_ep_iovec(&local, &iov, 1);
+	req.src = to_region ? local : region;
+	req.dst = to_region ? region : local;
+
+	ret = ipcoff_copy(ipc, &req);
+	if (ret)
+		return ret;
+	return (ssize_t)req.copied;
+}
+
+ssize_t ipcoff_read(struct ipcoff *ipc, void *dst, size_t len,
+		    uint64_t src_handle, uint64_t src_off)
+{
+	return copy_iov(ipc, src_handle, src_off, dst, len, 0);
+}
+
+ssize_t ipcoff_write(struct ipcoff *ipc, uint64_t dst_handle,
+		     uint64_t dst_off, const void *src, size_t len)
+{
+	return copy_iov(ipc, dst_handle, dst_off, src, len, 1);
+}
+
+const char *ipcoff_engine_name(unsigned int engine)
+{
+	static const char *const names[IPCOFF_ENGINE_COUNT] = {
+		[IPCOFF_ENGINE_AUTO] = "auto",
+		[IPCOFF_ENGINE_CPU] = "cpu",
+		[IPCOFF_ENGINE_DMA] = "dma",
+		[IPCOFF_ENGINE_ELIDE] = "elide",
+	};
+
+	if (engine >= IPCOFF_ENGINE_COUNT || !names[engine])
+		return "unknown";
+	return names[engine];
+}
