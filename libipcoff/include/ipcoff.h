@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 #include <linux/ipcoff.h>
 
@@ -66,22 +67,20 @@ static inline int ipcoff_has_feature(const struct ipcoff *ipc,
 static inline void ipcoff_ep_region(struct ipcoff_endpoint *ep,
 				    uint64_t handle, uint64_t offset)
 {
-	/* Field by field, so the header also builds as C++ without warnings. */
+	/* Zero first: fields added later must read as 0. */
+	memset(ep, 0, sizeof(*ep));
 	ep->type = IPCOFF_EP_REGION;
-	ep->iov_cnt = 0;
 	ep->handle = handle;
 	ep->offset = offset;
-	ep->iov = 0;
 }
 
 static inline void ipcoff_ep_iovec(struct ipcoff_endpoint *ep,
 				   const struct ipcoff_iovec *iov,
 				   unsigned int cnt)
 {
+	memset(ep, 0, sizeof(*ep));
 	ep->type = IPCOFF_EP_IOVEC;
 	ep->iov_cnt = cnt;
-	ep->handle = 0;
-	ep->offset = 0;
 	ep->iov = (uint64_t)(uintptr_t)iov;
 }
 
