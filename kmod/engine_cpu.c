@@ -80,8 +80,17 @@ static u64 ipcoff_cpu_piece(struct ipcoff_cpu_pos *s, struct ipcoff_cpu_pos *d,
 		left = copy_to_user(ipcoff_cpu_uaddr(d), src + soff, n);
 		kunmap_local(src);
 	} else {
+		void __user *from = ipcoff_cpu_uaddr(s);
+
+		/*
+		 * Not copy_from_user(): it zero-fills what it could not copy,
+		 * and a destination region is another process's memory that
+		 * must not change past the bytes that arrived.
+		 */
+		if (!access_ok(from, n))
+			return 0;
 		dst = kmap_local_page(ipcoff_cpu_page(d, &doff));
-		left = copy_from_user(dst + doff, ipcoff_cpu_uaddr(s), n);
+		left = __copy_from_user(dst + doff, from, n);
 		kunmap_local(dst);
 	}
 	return n - left;

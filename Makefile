@@ -1,0 +1,90 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# ipcoff: top-level entry.  Everything generated goes to build/.
+#
+#   make                 module for KDIR, libipcoff, tools, selftests
+#   make module KDIR=..  ipcoff.ko against any kernel tree
+#   make modules-all     ipcoff.ko for every kernel scripts/select-kernels picks
+#   make lib|tools|selftests
+#   make check           lint, builds, dkms, then the selftests in a QEMU
+#                        guest per kernel (what CI runs)
+#   make demo            ipcoff-demo in a 6.1 guest
+#   make install         library, headers, pkg-config file, udev rule
+#   make clean
+#
+# V=1 shows full commands.  See scripts/run-guest for the guest's knobs.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+# dkms.conf holds the project's only copy of the version.
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\([^"]*\)".*/\1/p' dkms.conf)
+ifeq ($(VERSION),)
+$(error cannot read PACKAGE_VERSION from dkms.conf)
+endif
+
+BUILD := $(abspath build)
+LIB_OUT := $(BUILD)/user/lib
+TOOLS_OUT := $(BUILD)/user/tools
+SELFTESTS_OUT := $(BUILD)/user/selftests
+KSFT_INC := $(BUILD)/ksrc/tools/testing/selftests
+
+# The running kernel's headers when it has them; otherwise (a build host
+# running some other kernel) the 6.1 line's.  Evaluated only when used.
+KDIR ?= $(or $(wildcard /lib/modules/$(shell uname -r)/build),$(shell \
+	IPCOFF_KERNELS=6.1 scripts/select-kernels --kdir | cut -d' ' -f3))
+
+PREFIX ?= /usr/local
+UDEVRULESDIR ?= /etc/udev/rules.d
+
+all: module lib tools selftests
+
+module:
+	@test -n "$(KDIR)" || { echo "no KDIR: pass KDIR=<kernel tree>" >&2; exit 1; }
+	+@scripts/build-module "$(KDIR)"
+
+modules-all:
+	+@set -e; scripts/select-kernels --kdir | while read -r line kver kdir; do \
+		scripts/build-module "$$kdir"; \
+	done
+
+lib:
+	+$(MAKE) -C libipcoff O=$(LIB_OUT)
+
+tools: lib
+	+$(MAKE) -C tools O=$(TOOLS_OUT) LIBDIR=$(LIB_OUT)
+
+ksrc:
+	@scripts/extract-ksrc
+
+selftests: lib ksrc
+	+$(MAKE) -C selftests O=$(SELFTESTS_OUT) KSFT_INC=$(KSFT_INC) \
+		LIBDIR=$(LIB_OUT)
+
+lint:
+	@scripts/lint
+
+dkms-check:
+	@scripts/dkms-check
+
+check:
+	+@MAKE="$(MAKE)" scripts/check
+
+demo:
+	@scripts/install-deps
+	+@set -e; read -r line kver kdir < <(IPCOFF_KERNELS=6.1 scripts/select-kernels --kdir); \
+	scripts/build-module "$$kdir"; \
+	$(MAKE) --no-print-directory tools; \
+	scripts/run-guest "$$kver" --demo
+
+install: lib tools
+	+$(MAKE) -C libipcoff O=$(LIB_OUT) PREFIX=$(PREFIX) install
+	+$(MAKE) -C tools O=$(TOOLS_OUT) LIBDIR=$(LIB_OUT) PREFIX=$(PREFIX) install
+	install -D -m 644 scripts/60-ipcoff.rules \
+		$(DESTDIR)$(UDEVRULESDIR)/60-ipcoff.rules
+
+clean:
+	rm -rf build
+
+.PHONY: all module modules-all lib tools ksrc selftests lint dkms-check \
+	check demo install clean
