@@ -54,6 +54,10 @@ lib:
 tools: lib
 	+$(MAKE) -C tools O=$(TOOLS_OUT) LIBDIR=$(LIB_OUT)
 
+# libipcoff's own tests, natively under ASan and UBSan (no module needed).
+check-native:
+	+$(MAKE) -C libipcoff O=$(LIB_OUT) check-native
+
 ksrc:
 	@scripts/extract-ksrc
 
@@ -86,5 +90,5 @@ install: lib tools
 clean:
 	rm -rf build
 
-.PHONY: all module modules-all lib tools ksrc selftests lint dkms-check \
+.PHONY: all module modules-all lib tools ksrc selftests lint dkms-check check-native \
 	check demo install clean
