@@ -7,7 +7,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
-#include "ipcoff.h"
+#include "engine.h"
 
 static int ipcoff_check_endpoint(const struct ipcoff_endpoint *ep)
 {
@@ -67,17 +67,6 @@ static int ipcoff_load_region(struct ipcoff_ctx *ctx,
 	return 0;
 }
 
-static void ipcoff_release_end(struct ipcoff_xfer_end *end, bool claimed,
-			       bool used)
-{
-	if (end->region) {
-		if (claimed && !used)
-			ipcoff_region_unclaim(end->region);
-		ipcoff_region_put(end->region);
-	}
-	kfree(end->iov);
-}
-
 static bool ipcoff_overlap(const struct ipcoff_copy *req)
 {
 	u64 s = req->src.offset, d = req->dst.offset;
@@ -89,56 +78,74 @@ static bool ipcoff_overlap(const struct ipcoff_copy *req)
 /**
  * ipcoff_copy() - run one synchronous copy
  * @ctx: the calling context
- * @req: COPY arguments; @req->copied and @req->engine are set
+ * @args: COPY arguments; @args->copied and @args->engine are set
  *
  * Return: 0 or a negative errno as documented for IPCOFF_IOC_COPY.
- * @req->copied is valid for every return value.
+ * @args->copied is valid for every return value.
  */
-int ipcoff_copy(struct ipcoff_ctx *ctx, struct ipcoff_copy *req)
+int ipcoff_copy(struct ipcoff_ctx *ctx, struct ipcoff_copy *args)
 {
-	struct ipcoff_xfer_end src = {}, dst = {};
 	bool src_claim = false, dst_claim = false;
+	struct ipcoff_request *req;
+	struct ipcoff_engine *e;
 	int ret;
 
-	req->copied = 0;
-	if (req->flags || req->reserved[0] || req->reserved[1] || !req->len)
+	args->copied = 0;
+	if (args->flags || args->reserved[0] || args->reserved[1] ||
+	    !args->len)
 		return -EINVAL;
-	if (req->engine >= IPCOFF_ENGINE_COUNT)
+	if (args->engine >= IPCOFF_ENGINE_COUNT)
 		return -EINVAL;
-	ret = ipcoff_check_endpoint(&req->src);
+	ret = ipcoff_check_endpoint(&args->src);
 	if (!ret)
-		ret = ipcoff_check_endpoint(&req->dst);
+		ret = ipcoff_check_endpoint(&args->dst);
 	if (ret)
 		return ret;
-	if (req->src.type != IPCOFF_EP_REGION &&
-	    req->dst.type != IPCOFF_EP_REGION)
+	if (args->src.type != IPCOFF_EP_REGION &&
+	    args->dst.type != IPCOFF_EP_REGION)
 		return -EINVAL;
-	if (req->src.type == IPCOFF_EP_REGION &&
-	    req->dst.type == IPCOFF_EP_REGION && ipcoff_overlap(req))
+	if (args->src.type == IPCOFF_EP_REGION &&
+	    args->dst.type == IPCOFF_EP_REGION && ipcoff_overlap(args))
 		return -EINVAL;
-	if (req->engine != IPCOFF_ENGINE_AUTO &&
-	    req->engine != IPCOFF_ENGINE_CPU)
-		return -ENODEV;
 
-	if (req->src.type == IPCOFF_EP_IOVEC)
-		ret = ipcoff_load_iovec(&req->src, req->len, &src);
+	req = ipcoff_request_alloc();
+	if (!req)
+		return -ENOMEM;
+	req->len = args->len;
+	if (args->src.type == IPCOFF_EP_IOVEC)
+		ret = ipcoff_load_iovec(&args->src, args->len, &req->src);
 	else
-		ret = ipcoff_load_region(ctx, &req->src, req->len,
-					 IPCOFF_ACCESS_READ, &src, &src_claim);
+		ret = ipcoff_load_region(ctx, &args->src, args->len,
+					 IPCOFF_ACCESS_READ, &req->src,
+					 &src_claim);
 	if (ret)
 		goto out;
-	if (req->dst.type == IPCOFF_EP_IOVEC)
-		ret = ipcoff_load_iovec(&req->dst, req->len, &dst);
+	if (args->dst.type == IPCOFF_EP_IOVEC)
+		ret = ipcoff_load_iovec(&args->dst, args->len, &req->dst);
 	else
-		ret = ipcoff_load_region(ctx, &req->dst, req->len,
-					 IPCOFF_ACCESS_WRITE, &dst, &dst_claim);
+		ret = ipcoff_load_region(ctx, &args->dst, args->len,
+					 IPCOFF_ACCESS_WRITE, &req->dst,
+					 &dst_claim);
 	if (ret)
 		goto out;
 
-	req->engine = IPCOFF_ENGINE_CPU;
-	ret = ipcoff_cpu_copy(&src, &dst, req->len, &req->copied);
+	e = ipcoff_engine_pick(args->engine, req);
+	if (IS_ERR(e)) {
+		ret = PTR_ERR(e);
+		goto out;
+	}
+	req->engine = e;
+	args->engine = e->id;
+	ipcoff_request_submit(req);
+	ret = ipcoff_request_wait(req);
+	if (ret != -EINTR)
+		args->copied = req->copied;
 out:
-	ipcoff_release_end(&dst, dst_claim, !ret);
-	ipcoff_release_end(&src, src_claim, !ret);
+	/* A single use is spent only by a copy that worked. */
+	if (ret && src_claim)
+		ipcoff_region_unclaim(req->src.region);
+	if (ret && dst_claim)
+		ipcoff_region_unclaim(req->dst.region);
+	ipcoff_request_put(req);
 	return ret;
 }

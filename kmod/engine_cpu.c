@@ -10,7 +10,7 @@
 #include <linux/sched/signal.h>
 #include <linux/uaccess.h>
 
-#include "ipcoff.h"
+#include "engine.h"
 
 /* Bytes between two checks for a fatal signal and a chance to resched. */
 #define IPCOFF_CPU_CHUNK	(256 * 1024)
@@ -96,7 +96,7 @@ static u64 ipcoff_cpu_piece(struct ipcoff_cpu_pos *s, struct ipcoff_cpu_pos *d,
 	return n - left;
 }
 
-/**
+/*
  * ipcoff_cpu_copy() - copy @len bytes with the calling CPU
  * @src: source; a region, or the caller's iovec
  * @dst: destination; a region, or the caller's iovec
@@ -108,8 +108,8 @@ static u64 ipcoff_cpu_piece(struct ipcoff_cpu_pos *s, struct ipcoff_cpu_pos *d,
  *
  * Return: 0, -EFAULT (iovec memory not accessible) or -EINTR.
  */
-int ipcoff_cpu_copy(struct ipcoff_xfer_end *src, struct ipcoff_xfer_end *dst,
-		    u64 len, u64 *copied)
+static int ipcoff_cpu_copy(struct ipcoff_xfer_end *src,
+			   struct ipcoff_xfer_end *dst, u64 len, u64 *copied)
 {
 	struct ipcoff_cpu_pos s = { .end = src, .pos = src->offset };
 	struct ipcoff_cpu_pos d = { .end = dst, .pos = dst->offset };
@@ -120,6 +120,7 @@ int ipcoff_cpu_copy(struct ipcoff_xfer_end *src, struct ipcoff_xfer_end *dst,
 			     ipcoff_cpu_span(&d));
 		u64 moved = ipcoff_cpu_piece(&s, &d, n);
 
+		atomic64_inc(&ipcoff_engine_cpu.stats.descriptors);
 		done += moved;
 		if (moved != n) {
 			*copied = done;
@@ -141,3 +142,30 @@ int ipcoff_cpu_copy(struct ipcoff_xfer_end *src, struct ipcoff_xfer_end *dst,
 	*copied = done;
 	return 0;
 }
+
+static bool ipcoff_cpu_present(void)
+{
+	return true;
+}
+
+static int ipcoff_cpu_serves(const struct ipcoff_request *req)
+{
+	return 0;
+}
+
+/* Runs in the submitter's context: iovec ends are its own memory. */
+static void ipcoff_cpu_submit(struct ipcoff_request *req)
+{
+	u64 copied = 0;
+	int ret = ipcoff_cpu_copy(&req->src, &req->dst, req->len, &copied);
+
+	ipcoff_request_complete(req, ret, copied);
+}
+
+struct ipcoff_engine ipcoff_engine_cpu = {
+	.id = IPCOFF_ENGINE_CPU,
+	.name = "cpu",
+	.present = ipcoff_cpu_present,
+	.serves = ipcoff_cpu_serves,
+	.submit = ipcoff_cpu_submit,
+};

@@ -9,7 +9,7 @@
 #include <linux/stddef.h>
 #include <linux/uaccess.h>
 
-#include "ipcoff.h"
+#include "engine.h"
 
 /* The layout is shared by i386 and x86_64 callers: no compat translation. */
 static_assert(sizeof(struct ipcoff_iovec) == 16);
@@ -52,7 +52,7 @@ static int ipcoff_ioc_get_info(struct ipcoff_ctx *ctx, void *arg)
 	info->module_version = (IPCOFF_VERSION_MAJOR << 16) |
 			       (IPCOFF_VERSION_MINOR << 8) |
 			       IPCOFF_VERSION_PATCH;
-	info->engines = BIT(IPCOFF_ENGINE_CPU);
+	info->engines = ipcoff_engines_present();
 	info->max_iovecs = IPCOFF_IOV_MAX;
 	info->page_size = PAGE_SIZE;
 	info->max_region_len = IPCOFF_MAX_REGION_LEN;

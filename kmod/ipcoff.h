@@ -107,10 +107,6 @@ long ipcoff_live_regions(void);
 /* copy.c */
 int ipcoff_copy(struct ipcoff_ctx *ctx, struct ipcoff_copy *req);
 
-/* engine_cpu.c */
-int ipcoff_cpu_copy(struct ipcoff_xfer_end *src, struct ipcoff_xfer_end *dst,
-		    u64 len, u64 *copied);
-
 /* ioctl.c */
 long ipcoff_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 

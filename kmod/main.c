@@ -12,7 +12,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 
-#include "ipcoff.h"
+#include "engine.h"
 
 /* A context belongs to the open file: fork() and SCM_RIGHTS share it. */
 static int ipcoff_open(struct inode *inode, struct file *file)
@@ -68,7 +68,17 @@ static struct attribute *ipcoff_attrs[] = {
 	&dev_attr_regions.attr,
 	NULL,
 };
-ATTRIBUTE_GROUPS(ipcoff);
+
+static const struct attribute_group ipcoff_group = {
+	.attrs = ipcoff_attrs,
+};
+
+/* The module's counters, then each engine's in its own directory. */
+static const struct attribute_group *ipcoff_groups[] = {
+	&ipcoff_group,
+	&ipcoff_cpu_stats_group,
+	NULL,
+};
 
 static struct miscdevice ipcoff_misc = {
 	.minor = MISC_DYNAMIC_MINOR,

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The engine table: which engines exist, which one runs a request, and
+ * their counters in sysfs (/sys/class/misc/ipcoff/<engine>/).
+ */
+#include <linux/device.h>
+#include <linux/err.h>
+#include <linux/slab.h>
+#include <linux/sysfs.h>
+
+#include "engine.h"
+
+static struct ipcoff_engine *ipcoff_engines[IPCOFF_ENGINE_COUNT] = {
+	[IPCOFF_ENGINE_CPU] = &ipcoff_engine_cpu,
+};
+
+/**
+ * ipcoff_engines_present() - the engines that can take requests now
+ *
+ * Return: a mask of (1 << IPCOFF_ENGINE_*), as GET_INFO reports it.
+ */
+u32 ipcoff_engines_present(void)
+{
+	u32 mask = 0;
+	int i;
+
+	for (i = 0; i < IPCOFF_ENGINE_COUNT; i++)
+		if (ipcoff_engines[i] && ipcoff_engines[i]->present())
+			mask |= BIT(i);
+	return mask;
+}
+
+/**
+ * ipcoff_engine_pick() - the engine that runs a request
+ * @want: IPCOFF_ENGINE_* the caller asked for
+ * @req: the request, with both ends loaded
+ *
+ * A forced engine that is absent or cannot serve the request is an error,
+ * never a silent switch to another engine.
+ *
+ * Return: the engine, ERR_PTR(-ENODEV) for an absent engine, or the
+ * engine's own reason not to serve @req.
+ */
+struct ipcoff_engine *ipcoff_engine_pick(u32 want,
+					 const struct ipcoff_request *req)
+{
+	struct ipcoff_engine *e;
+	int ret;
+
+	if (want == IPCOFF_ENGINE_AUTO)
+		return &ipcoff_engine_cpu;
+	e = want < IPCOFF_ENGINE_COUNT ? ipcoff_engines[want] : NULL;
+	if (!e || !e->present())
+		return ERR_PTR(-ENODEV);
+	ret = e->serves(req);
+	return ret ? ERR_PTR(ret) : e;
+}
+
+#define IPCOFF_STAT_SHOW(field, type)					\
+static ssize_t field##_show(struct ipcoff_engine *e, char *buf)	\
+{									\
+	return sysfs_emit(buf, "%lld\n", (long long)type(&e->stats.field)); \
+}
+
+IPCOFF_STAT_SHOW(requests, atomic64_read)
+IPCOFF_STAT_SHOW(bytes, atomic64_read)
+IPCOFF_STAT_SHOW(descriptors, atomic64_read)
+IPCOFF_STAT_SHOW(errors, atomic64_read)
+IPCOFF_STAT_SHOW(fallbacks, atomic64_read)
+IPCOFF_STAT_SHOW(timeouts, atomic64_read)
+IPCOFF_STAT_SHOW(depth, atomic_read)
+IPCOFF_STAT_SHOW(busy_ns, atomic64_read)
+
+/**
+ * struct ipcoff_stat_attr - a counter file of one engine
+ * @attr: the sysfs attribute
+ * @engine: whose counter
+ * @show: reads it
+ */
+struct ipcoff_stat_attr {
+	struct device_attribute attr;
+	struct ipcoff_engine *engine;
+	ssize_t (*show)(struct ipcoff_engine *e, char *buf);
+};
+
+static ssize_t ipcoff_stat_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	struct ipcoff_stat_attr *sa =
+		container_of(attr, struct ipcoff_stat_attr, attr);
+
+	return sa->show(sa->engine, buf);
+}
+
+#define IPCOFF_STAT(_engine, field)					\
+	{ .attr = __ATTR(field, 0444, ipcoff_stat_show, NULL),		\
+	  .engine = _engine, .show = field##_show }
+
+static struct ipcoff_stat_attr ipcoff_cpu_stats[] = {
+	IPCOFF_STAT(&ipcoff_engine_cpu, requests),
+	IPCOFF_STAT(&ipcoff_engine_cpu, bytes),
+	IPCOFF_STAT(&ipcoff_engine_cpu, descriptors),
+	IPCOFF_STAT(&ipcoff_engine_cpu, errors),
+	IPCOFF_STAT(&ipcoff_engine_cpu, fallbacks),
+	IPCOFF_STAT(&ipcoff_engine_cpu, timeouts),
+	IPCOFF_STAT(&ipcoff_engine_cpu, depth),
+	IPCOFF_STAT(&ipcoff_engine_cpu, busy_ns),
+};
+
+static struct attribute *ipcoff_cpu_attrs[] = {
+	&ipcoff_cpu_stats[0].attr.attr,
+	&ipcoff_cpu_stats[1].attr.attr,
+	&ipcoff_cpu_stats[2].attr.attr,
+	&ipcoff_cpu_stats[3].attr.attr,
+	&ipcoff_cpu_stats[4].attr.attr,
+	&ipcoff_cpu_stats[5].attr.attr,
+	&ipcoff_cpu_stats[6].attr.attr,
+	&ipcoff_cpu_stats[7].attr.attr,
+	NULL,
+};
+
+/* The cpu engine's counters, in /sys/class/misc/ipcoff/cpu/. */
+const struct attribute_group ipcoff_cpu_stats_group = {
+	.name = "cpu",
+	.attrs = ipcoff_cpu_attrs,
+};

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Requests and the engines that run them.
+ *
+ * A request is refcounted: the submitter holds one reference and an engine
+ * that finishes later (a DMA callback) holds its own, so a submitter that
+ * gives up waiting (fatal signal, timeout) never frees what an engine still
+ * uses. Whatever completes a request last drops the region references, and
+ * the pages are unpinned from the release workqueue.
+ */
+#ifndef IPCOFF_ENGINE_H
+#define IPCOFF_ENGINE_H
+
+#include <linux/atomic.h>
+#include <linux/completion.h>
+#include <linux/kref.h>
+#include <linux/ktime.h>
+
+#include "ipcoff.h"
+
+/**
+ * struct ipcoff_engine_stats - what an engine did, for sysfs and tests
+ * @requests: requests it ran to the end
+ * @bytes: bytes it moved
+ * @descriptors: hardware descriptors (or CPU pieces) it issued
+ * @errors: requests it completed with an error
+ * @fallbacks: requests or parts it handed to the CPU
+ * @timeouts: requests whose waiter gave up on it
+ * @depth: requests in flight now
+ * @busy_ns: submit-to-complete time summed over requests
+ */
+struct ipcoff_engine_stats {
+	atomic64_t requests;
+	atomic64_t bytes;
+	atomic64_t descriptors;
+	atomic64_t errors;
+	atomic64_t fallbacks;
+	atomic64_t timeouts;
+	atomic_t depth;
+	atomic64_t busy_ns;
+};
+
+struct ipcoff_request;
+
+/**
+ * struct ipcoff_engine - one way of moving bytes
+ * @id: IPCOFF_ENGINE_*
+ * @name: name in sysfs and logs
+ * @present: whether the engine can take requests now
+ * @serves: 0 when the engine can run @req, else the errno a request that
+ *	forces this engine gets
+ * @submit: start @req; the engine calls ipcoff_request_complete() exactly
+ *	once, possibly before returning
+ * @stats: counters
+ */
+struct ipcoff_engine {
+	u32 id;
+	const char *name;
+	bool (*present)(void);
+	int (*serves)(const struct ipcoff_request *req);
+	void (*submit)(struct ipcoff_request *req);
+	struct ipcoff_engine_stats stats;
+};
+
+/**
+ * struct ipcoff_request - one copy on its way through an engine
+ * @ref: the submitter's reference plus the engine's while it runs
+ * @src: where the bytes come from
+ * @dst: where they go
+ * @len: bytes to move
+ * @engine: the engine that runs it
+ * @result: 0 or -errno, valid once @done completed
+ * @copied: bytes that arrived, valid once @done completed
+ * @start: submission time, for the engine's busy time
+ * @done: completed by ipcoff_request_complete()
+ * @priv: the engine's per-request state
+ */
+struct ipcoff_request {
+	struct kref ref;
+	struct ipcoff_xfer_end src;
+	struct ipcoff_xfer_end dst;
+	u64 len;
+	struct ipcoff_engine *engine;
+	int result;
+	u64 copied;
+	ktime_t start;
+	struct completion done;
+	void *priv;
+};
+
+/* request.c */
+struct ipcoff_request *ipcoff_request_alloc(void);
+void ipcoff_request_get(struct ipcoff_request *req);
+void ipcoff_request_put(struct ipcoff_request *req);
+void ipcoff_request_submit(struct ipcoff_request *req);
+void ipcoff_request_complete(struct ipcoff_request *req, int result,
+			     u64 copied);
+int ipcoff_request_wait(struct ipcoff_request *req);
+
+/* engine.c */
+struct ipcoff_engine *ipcoff_engine_pick(u32 want,
+					 const struct ipcoff_request *req);
+u32 ipcoff_engines_present(void);
+extern const struct attribute_group ipcoff_cpu_stats_group;
+
+/* engine_cpu.c */
+extern struct ipcoff_engine ipcoff_engine_cpu;
+
+#endif /* IPCOFF_ENGINE_H */

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Request lifetime: allocation, references, completion and waiting.
+ */
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+
+#include "engine.h"
+
+/**
+ * ipcoff_request_alloc() - a request with one reference for the caller
+ *
+ * Return: the request or NULL.
+ */
+struct ipcoff_request *ipcoff_request_alloc(void)
+{
+	struct ipcoff_request *req = kzalloc(sizeof(*req), GFP_KERNEL);
+
+	if (!req)
+		return NULL;
+	kref_init(&req->ref);
+	init_completion(&req->done);
+	return req;
+}
+
+static void ipcoff_end_release(struct ipcoff_xfer_end *end)
+{
+	if (end->region)
+		ipcoff_region_put(end->region);
+	kfree(end->iov);
+}
+
+/* Any context: region puts only queue work, kfree never sleeps. */
+static void ipcoff_request_release(struct kref *ref)
+{
+	struct ipcoff_request *req =
+		container_of(ref, struct ipcoff_request, ref);
+
+	ipcoff_end_release(&req->dst);
+	ipcoff_end_release(&req->src);
+	kfree(req);
+}
+
+/**
+ * ipcoff_request_get() - take a reference
+ * @req: the request
+ */
+void ipcoff_request_get(struct ipcoff_request *req)
+{
+	kref_get(&req->ref);
+}
+
+/**
+ * ipcoff_request_put() - drop a reference; the last frees the request
+ * @req: the request
+ *
+ * Callable from any context, including DMA completion callbacks.
+ */
+void ipcoff_request_put(struct ipcoff_request *req)
+{
+	kref_put(&req->ref, ipcoff_request_release);
+}
+
+/**
+ * ipcoff_request_submit() - hand a request to its engine
+ * @req: a request whose @engine is set
+ *
+ * The engine's reference is taken here and dropped by
+ * ipcoff_request_complete().
+ */
+void ipcoff_request_submit(struct ipcoff_request *req)
+{
+	struct ipcoff_engine *e = req->engine;
+
+	ipcoff_request_get(req);
+	atomic_inc(&e->stats.depth);
+	req->start = ktime_get();
+	e->submit(req);
+}
+
+/**
+ * ipcoff_request_complete() - the engine is done with a request
+ * @req: the request
+ * @result: 0 or -errno
+ * @copied: bytes that arrived
+ *
+ * Called exactly once per submission, from any context.
+ */
+void ipcoff_request_complete(struct ipcoff_request *req, int result,
+			     u64 copied)
+{
+	struct ipcoff_engine_stats *s = &req->engine->stats;
+
+	req->result = result;
+	req->copied = copied;
+	atomic64_add(ktime_to_ns(ktime_sub(ktime_get(), req->start)),
+		     &s->busy_ns);
+	atomic64_add(copied, &s->bytes);
+	if (result)
+		atomic64_inc(&s->errors);
+	else
+		atomic64_inc(&s->requests);
+	atomic_dec(&s->depth);
+	complete(&req->done);
+	ipcoff_request_put(req);
+}
+
+/**
+ * ipcoff_request_wait() - wait for a submitted request, killable
+ * @req: the request
+ *
+ * A fatal signal ends the wait, not the request: the engine keeps its
+ * reference until it completes.
+ *
+ * Return: the request's result, or -EINTR.
+ */
+int ipcoff_request_wait(struct ipcoff_request *req)
+{
+	if (wait_for_completion_killable(&req->done))
+		return -EINTR;
+	return req->result;
+}
