@@ -91,8 +91,8 @@ int ipcoff_copy(struct ipcoff_ctx *ctx, struct ipcoff_copy *args)
 	int ret;
 
 	args->copied = 0;
-	if (args->flags || args->reserved[0] || args->reserved[1] ||
-	    !args->len)
+	if (args->flags & ~IPCOFF_COPY_FLAGS || args->reserved[0] ||
+	    args->reserved[1] || !args->len)
 		return -EINVAL;
 	if (args->engine >= IPCOFF_ENGINE_COUNT)
 		return -EINVAL;
@@ -112,6 +112,8 @@ int ipcoff_copy(struct ipcoff_ctx *ctx, struct ipcoff_copy *args)
 	if (!req)
 		return -ENOMEM;
 	req->len = args->len;
+	req->flags = args->flags;
+	req->forced = args->engine != IPCOFF_ENGINE_AUTO;
 	if (args->src.type == IPCOFF_EP_IOVEC)
 		ret = ipcoff_load_iovec(&args->src, args->len, &req->src);
 	else

@@ -5,13 +5,20 @@
  */
 #include <linux/device.h>
 #include <linux/err.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 
-#include "engine.h"
+#include "dma.h"
+
+static unsigned long dma_auto_min = 256 * 1024;
+module_param(dma_auto_min, ulong, 0644);
+MODULE_PARM_DESC(dma_auto_min,
+		 "auto: smallest copy between two regions sent to the dma engine");
 
 static struct ipcoff_engine *ipcoff_engines[IPCOFF_ENGINE_COUNT] = {
 	[IPCOFF_ENGINE_CPU] = &ipcoff_engine_cpu,
+	[IPCOFF_ENGINE_DMA] = &ipcoff_engine_dma,
 };
 
 /**
@@ -47,8 +54,14 @@ struct ipcoff_engine *ipcoff_engine_pick(u32 want,
 	struct ipcoff_engine *e;
 	int ret;
 
-	if (want == IPCOFF_ENGINE_AUTO)
+	if (want == IPCOFF_ENGINE_AUTO) {
+		/* A size threshold until the scheduler knows better. */
+		e = &ipcoff_engine_dma;
+		if (req->len >= READ_ONCE(dma_auto_min) && e->present() &&
+		    !e->serves(req))
+			return e;
 		return &ipcoff_engine_cpu;
+	}
 	e = want < IPCOFF_ENGINE_COUNT ? ipcoff_engines[want] : NULL;
 	if (!e || !e->present())
 		return ERR_PTR(-ENODEV);
@@ -107,20 +120,40 @@ static struct ipcoff_stat_attr ipcoff_cpu_stats[] = {
 	IPCOFF_STAT(&ipcoff_engine_cpu, busy_ns),
 };
 
+static struct ipcoff_stat_attr ipcoff_dma_stats[] = {
+	IPCOFF_STAT(&ipcoff_engine_dma, requests),
+	IPCOFF_STAT(&ipcoff_engine_dma, bytes),
+	IPCOFF_STAT(&ipcoff_engine_dma, descriptors),
+	IPCOFF_STAT(&ipcoff_engine_dma, errors),
+	IPCOFF_STAT(&ipcoff_engine_dma, fallbacks),
+	IPCOFF_STAT(&ipcoff_engine_dma, timeouts),
+	IPCOFF_STAT(&ipcoff_engine_dma, depth),
+	IPCOFF_STAT(&ipcoff_engine_dma, busy_ns),
+};
+
 static struct attribute *ipcoff_cpu_attrs[] = {
-	&ipcoff_cpu_stats[0].attr.attr,
-	&ipcoff_cpu_stats[1].attr.attr,
-	&ipcoff_cpu_stats[2].attr.attr,
-	&ipcoff_cpu_stats[3].attr.attr,
-	&ipcoff_cpu_stats[4].attr.attr,
-	&ipcoff_cpu_stats[5].attr.attr,
-	&ipcoff_cpu_stats[6].attr.attr,
-	&ipcoff_cpu_stats[7].attr.attr,
+	&ipcoff_cpu_stats[0].attr.attr, &ipcoff_cpu_stats[1].attr.attr,
+	&ipcoff_cpu_stats[2].attr.attr, &ipcoff_cpu_stats[3].attr.attr,
+	&ipcoff_cpu_stats[4].attr.attr, &ipcoff_cpu_stats[5].attr.attr,
+	&ipcoff_cpu_stats[6].attr.attr, &ipcoff_cpu_stats[7].attr.attr,
 	NULL,
 };
 
-/* The cpu engine's counters, in /sys/class/misc/ipcoff/cpu/. */
+static struct attribute *ipcoff_dma_attrs[] = {
+	&ipcoff_dma_stats[0].attr.attr, &ipcoff_dma_stats[1].attr.attr,
+	&ipcoff_dma_stats[2].attr.attr, &ipcoff_dma_stats[3].attr.attr,
+	&ipcoff_dma_stats[4].attr.attr, &ipcoff_dma_stats[5].attr.attr,
+	&ipcoff_dma_stats[6].attr.attr, &ipcoff_dma_stats[7].attr.attr,
+	NULL,
+};
+
+/* Each engine's counters, in /sys/class/misc/ipcoff/<engine>/. */
 const struct attribute_group ipcoff_cpu_stats_group = {
 	.name = "cpu",
 	.attrs = ipcoff_cpu_attrs,
+};
+
+const struct attribute_group ipcoff_dma_stats_group = {
+	.name = "dma",
+	.attrs = ipcoff_dma_attrs,
 };

@@ -51,6 +51,8 @@ struct ipcoff_request;
  *	forces this engine gets
  * @submit: start @req; the engine calls ipcoff_request_complete() exactly
  *	once, possibly before returning
+ * @timeout_ms: optional; how long a waiter waits before giving up
+ * @timed_out: optional; a waiter gave up on @req (which is still running)
  * @stats: counters
  */
 struct ipcoff_engine {
@@ -59,6 +61,8 @@ struct ipcoff_engine {
 	bool (*present)(void);
 	int (*serves)(const struct ipcoff_request *req);
 	void (*submit)(struct ipcoff_request *req);
+	unsigned int (*timeout_ms)(void);
+	void (*timed_out)(struct ipcoff_request *req);
 	struct ipcoff_engine_stats stats;
 };
 
@@ -68,11 +72,14 @@ struct ipcoff_engine {
  * @src: where the bytes come from
  * @dst: where they go
  * @len: bytes to move
+ * @flags: IPCOFF_COPY_*
+ * @forced: the caller chose @engine; it may not hand the request on
  * @engine: the engine that runs it
  * @result: 0 or -errno, valid once @done completed
  * @copied: bytes that arrived, valid once @done completed
  * @start: submission time, for the engine's busy time
  * @done: completed by ipcoff_request_complete()
+ * @lock: protects @priv against a waiter that gave up
  * @priv: the engine's per-request state
  */
 struct ipcoff_request {
@@ -80,11 +87,14 @@ struct ipcoff_request {
 	struct ipcoff_xfer_end src;
 	struct ipcoff_xfer_end dst;
 	u64 len;
+	u32 flags;
+	bool forced;
 	struct ipcoff_engine *engine;
 	int result;
 	u64 copied;
 	ktime_t start;
 	struct completion done;
+	spinlock_t lock;	/* protects @priv */
 	void *priv;
 };
 
@@ -102,8 +112,12 @@ struct ipcoff_engine *ipcoff_engine_pick(u32 want,
 					 const struct ipcoff_request *req);
 u32 ipcoff_engines_present(void);
 extern const struct attribute_group ipcoff_cpu_stats_group;
+extern const struct attribute_group ipcoff_dma_stats_group;
+extern const struct attribute_group ipcoff_dma_ctl_group;
 
 /* engine_cpu.c */
 extern struct ipcoff_engine ipcoff_engine_cpu;
+int ipcoff_cpu_copy(struct ipcoff_xfer_end *src, struct ipcoff_xfer_end *dst,
+		    u64 len, u64 *copied);
 
 #endif /* IPCOFF_ENGINE_H */

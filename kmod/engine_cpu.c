@@ -96,7 +96,7 @@ static u64 ipcoff_cpu_piece(struct ipcoff_cpu_pos *s, struct ipcoff_cpu_pos *d,
 	return n - left;
 }
 
-/*
+/**
  * ipcoff_cpu_copy() - copy @len bytes with the calling CPU
  * @src: source; a region, or the caller's iovec
  * @dst: destination; a region, or the caller's iovec
@@ -108,8 +108,8 @@ static u64 ipcoff_cpu_piece(struct ipcoff_cpu_pos *s, struct ipcoff_cpu_pos *d,
  *
  * Return: 0, -EFAULT (iovec memory not accessible) or -EINTR.
  */
-static int ipcoff_cpu_copy(struct ipcoff_xfer_end *src,
-			   struct ipcoff_xfer_end *dst, u64 len, u64 *copied)
+int ipcoff_cpu_copy(struct ipcoff_xfer_end *src, struct ipcoff_xfer_end *dst,
+		    u64 len, u64 *copied)
 {
 	struct ipcoff_cpu_pos s = { .end = src, .pos = src->offset };
 	struct ipcoff_cpu_pos d = { .end = dst, .pos = dst->offset };

@@ -50,6 +50,7 @@ struct ipcoff_ctx {
  * @npages: number of @pages
  * @first_off: offset of the region's first byte in @pages[0]
  * @len: length in bytes
+ * @dma_maps: its DMA mappings, one per device (dma_map.c)
  */
 struct ipcoff_region {
 	struct kref ref;
@@ -69,6 +70,7 @@ struct ipcoff_region {
 	unsigned long npages;
 	unsigned int first_off;
 	u64 len;
+	struct list_head dma_maps;
 };
 
 /* Bits of struct ipcoff_region.state */

@@ -12,7 +12,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 
-#include "engine.h"
+#include "dma.h"
 
 /* A context belongs to the open file: fork() and SCM_RIGHTS share it. */
 static int ipcoff_open(struct inode *inode, struct file *file)
@@ -76,7 +76,9 @@ static const struct attribute_group ipcoff_group = {
 /* The module's counters, then each engine's in its own directory. */
 static const struct attribute_group *ipcoff_groups[] = {
 	&ipcoff_group,
+	&ipcoff_dma_ctl_group,
 	&ipcoff_cpu_stats_group,
+	&ipcoff_dma_stats_group,
 	NULL,
 };
 
@@ -94,14 +96,19 @@ static int __init ipcoff_init(void)
 	ret = ipcoff_region_init();
 	if (ret)
 		return ret;
+	ret = ipcoff_dma_init();
+	if (ret)
+		goto err_region;
 	ret = misc_register(&ipcoff_misc);
 	if (ret) {
 		pr_err("cannot register /dev/ipcoff: %d\n", ret);
-		goto err_region;
+		goto err_dma;
 	}
 	pr_info("version %s loaded\n", IPCOFF_VERSION);
 	return 0;
 
+err_dma:
+	ipcoff_dma_exit();
 err_region:
 	ipcoff_region_exit();
 	return ret;
@@ -110,6 +117,7 @@ err_region:
 static void __exit ipcoff_exit(void)
 {
 	misc_deregister(&ipcoff_misc);
+	ipcoff_dma_exit();
 	ipcoff_region_exit();
 }
 

@@ -19,7 +19,7 @@
 #include <linux/uidgid.h>
 #include <linux/user_namespace.h>
 
-#include "ipcoff.h"
+#include "dma.h"
 
 /* Pages pinned per pin_user_pages_fast() call: one page of pointers. */
 #define IPCOFF_PIN_BATCH	(PAGE_SIZE / sizeof(struct page *))
@@ -145,6 +145,7 @@ static void ipcoff_region_release_work(struct work_struct *work)
 		container_of(work, struct ipcoff_region, release_work);
 	struct ipcoff_grant_entry *g, *tmp;
 
+	ipcoff_dma_unmap_region(region);
 	unpin_user_pages_dirty_lock(region->pages, region->npages,
 				    region->flags & IPCOFF_REGION_WRITABLE);
 	atomic_long_sub(region->npages, &ipcoff_nr_pinned);
@@ -240,6 +241,7 @@ int ipcoff_region_register(struct ipcoff_ctx *ctx,
 		return -ENOMEM;
 	kref_init(&region->ref);
 	INIT_LIST_HEAD(&region->grants);
+	INIT_LIST_HEAD(&region->dma_maps);
 	spin_lock_init(&region->grant_lock);
 	region->owner = ctx;
 	region->owner_uid = ctx->cred->euid;

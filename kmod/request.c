@@ -20,6 +20,7 @@ struct ipcoff_request *ipcoff_request_alloc(void)
 		return NULL;
 	kref_init(&req->ref);
 	init_completion(&req->done);
+	spin_lock_init(&req->lock);
 	return req;
 }
 
@@ -109,14 +110,28 @@ void ipcoff_request_complete(struct ipcoff_request *req, int result,
  * ipcoff_request_wait() - wait for a submitted request, killable
  * @req: the request
  *
- * A fatal signal ends the wait, not the request: the engine keeps its
- * reference until it completes.
+ * A fatal signal or the engine's timeout ends the wait, not the request:
+ * the engine keeps its reference (and the pages stay pinned) until it
+ * completes.
  *
- * Return: the request's result, or -EINTR.
+ * Return: the request's result, -EINTR or -ETIMEDOUT.
  */
 int ipcoff_request_wait(struct ipcoff_request *req)
 {
-	if (wait_for_completion_killable(&req->done))
+	struct ipcoff_engine *e = req->engine;
+	unsigned long tmo = MAX_SCHEDULE_TIMEOUT;
+	long left;
+
+	if (e->timeout_ms)
+		tmo = msecs_to_jiffies(e->timeout_ms());
+	left = wait_for_completion_killable_timeout(&req->done, tmo);
+	if (left < 0)
 		return -EINTR;
+	if (!left) {
+		atomic64_inc(&e->stats.timeouts);
+		if (e->timed_out)
+			e->timed_out(req);
+		return -ETIMEDOUT;
+	}
 	return req->result;
 }

@@ -174,6 +174,8 @@ int ipcoff_copy(struct ipcoff *ipc, struct ipcoff_copy *req)
 	if (req->src.type == IPCOFF_EP_IOVEC ||
 	    req->dst.type == IPCOFF_EP_IOVEC)
 		need |= IPCOFF_FEAT_IOVEC;
+	if (req->flags & IPCOFF_COPY_CPU_FALLBACK)
+		need |= IPCOFF_FEAT_COPY_FALLBACK;
 	ret = need_features(ipc, need);
 	if (ret)
 		return ret;

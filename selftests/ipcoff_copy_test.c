@@ -636,7 +636,7 @@ TEST_F(copy, bad_arguments)
 	EXPECT_EQ(err, t_copy(self->fd, &c)) TH_LOG("%s", #change); \
 } while (0)
 
-	COPY_EXPECT(-EINVAL, c.flags = 1);
+	COPY_EXPECT(-EINVAL, c.flags = IPCOFF_COPY_FLAGS << 1);
 	COPY_EXPECT(-EINVAL, c.flags = 0x80000000u);
 	COPY_EXPECT(-EINVAL, c.reserved[0] = 1);
 	COPY_EXPECT(-EINVAL, c.reserved[1] = 1ULL << 63);
@@ -853,7 +853,7 @@ TEST_F(copy, libipcoff)
 
 	ipcoff_ep_region(&req.src, h2, 0);
 	ipcoff_ep_region(&req.dst, h, 0);
-	req.flags = 1;
+	req.flags = IPCOFF_COPY_FLAGS << 1;
 	EXPECT_EQ(-EINVAL, ipcoff_copy(&ipc, &req));
 
 	EXPECT_EQ(0, ipcoff_unregister(&ipc, h));

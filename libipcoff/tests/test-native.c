@@ -1051,10 +1051,10 @@ static void test_copy_passes_request_through(void)
 
 	/* Malformed requests are not "fixed up" on the way. */
 	fake_clear_record();
-	req.flags = 1;
+	req.flags = IPCOFF_COPY_FLAGS << 1;
 	ret = ipcoff_copy(&ipc, &req);
 	CHECK_EQ(ret, -EINVAL);
-	CHECK_EQ(fake.seen.copy.flags, 1);
+	CHECK_EQ(fake.seen.copy.flags, IPCOFF_COPY_FLAGS << 1);
 	ipcoff_close(&ipc);
 }
 

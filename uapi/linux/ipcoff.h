@@ -57,6 +57,7 @@ struct ipcoff_iovec {
 #define IPCOFF_FEAT_COPY	_BITULL(2)	/* synchronous COPY */
 #define IPCOFF_FEAT_IOVEC	_BITULL(3)	/* local iovec endpoints */
 #define IPCOFF_FEAT_SINGLE_USE	_BITULL(4)	/* IPCOFF_REGION_SINGLE_USE */
+#define IPCOFF_FEAT_COPY_FALLBACK _BITULL(5)	/* IPCOFF_COPY_CPU_FALLBACK */
 
 /**
  * struct ipcoff_info - IPCOFF_IOC_GET_INFO handshake
@@ -182,12 +183,16 @@ struct ipcoff_endpoint {
 	__aligned_u64 iov;
 };
 
+/* ipcoff_copy.flags */
+#define IPCOFF_COPY_CPU_FALLBACK 0x1U	/* redo what the DMA engine failed */
+#define IPCOFF_COPY_FLAGS	 IPCOFF_COPY_CPU_FALLBACK
+
 /**
  * struct ipcoff_copy - IPCOFF_IOC_COPY
  * @src: in, where bytes come from
  * @dst: in, where bytes go
  * @len: in, bytes to copy, non-zero
- * @flags: in, must be 0
+ * @flags: in, IPCOFF_COPY_*
  * @engine: in, IPCOFF_ENGINE_*; out, the engine that ran the copy
  * @user_data: in, opaque to the module; reserved for completion entries
  * @copied: out, bytes copied (also written when a copy stops early)
@@ -241,7 +246,13 @@ struct ipcoff_copy {
  *	(no such region), EACCES (no access for the opener's uid, revoked,
  *	single-use region already used, destination not WRITABLE), ERANGE
  *	(offset + len outside the region), ENODEV (engine not present),
- *	EFAULT (iovec memory not accessible), EINTR (fatal signal).
+ *	EOPNOTSUPP (the forced engine cannot serve these endpoints: dma
+ *	needs two regions), EFAULT (iovec memory not accessible), EINTR
+ *	(fatal signal), EIO (the DMA engine reported an error and
+ *	IPCOFF_COPY_CPU_FALLBACK was not set), ETIMEDOUT (the DMA engine did
+ *	not complete in time; its channel is taken out of rotation and the
+ *	pages stay pinned until it does), ENOMEM (no memory, or the regions
+ *	cannot be DMA-mapped for a forced dma copy).
  *	On EFAULT and EINTR, copied holds the bytes that did arrive.
  */
 #define IPCOFF_NR_GET_INFO	0x00

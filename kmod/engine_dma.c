@@ -1,0 +1,441 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The dma engine: a copy between two regions becomes one dmaengine memcpy
+ * descriptor per piece that is contiguous on both sides, striped over the
+ * held channels. The same code drives ioatdma (in-order completion, prep
+ * holds the channel lock until submit) and idxd (out-of-order completion,
+ * no completion without DMA_PREP_INTERRUPT, fence ignored): every
+ * descriptor asks for an interrupt, completion is counted per piece in any
+ * order, and prep is always followed at once by submit.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/dma-mapping.h>
+#include <linux/delay.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+
+#include "dma.h"
+
+static unsigned int dma_max_xfer = 2 << 20;
+module_param(dma_max_xfer, uint, 0644);
+MODULE_PARM_DESC(dma_max_xfer,
+		 "largest descriptor in bytes (idxd's per-queue limit is not visible through dmaengine)");
+
+static unsigned int dma_timeout_ms = 5000;
+module_param(dma_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(dma_timeout_ms,
+		 "how long a copy waits for the DMA engine before ETIMEDOUT");
+
+static unsigned int dma_prep_retries = 50;
+module_param(dma_prep_retries, uint, 0644);
+MODULE_PARM_DESC(dma_prep_retries,
+		 "retries of a prep that found the ring full before the piece goes to the CPU");
+
+/* Longest wait for a full ring to drain a little, per retry. */
+#define IPCOFF_DMA_RING_WAIT_MS	10
+/* Pieces queued on a channel between two kicks. */
+#define IPCOFF_DMA_KICK_EVERY	32
+
+enum ipcoff_piece_state {
+	IPCOFF_PIECE_PENDING,
+	IPCOFF_PIECE_DONE,	/* the engine moved it */
+	IPCOFF_PIECE_FAILED,	/* the engine reported an error */
+	IPCOFF_PIECE_CPU,	/* never reached the engine: CPU copy */
+};
+
+struct ipcoff_dma_req;
+
+/**
+ * struct ipcoff_dma_piece - one descriptor's worth of a copy
+ * @dr: the request it belongs to
+ * @c: the channel it was submitted on
+ * @off: offset from the start of the copy
+ * @len: bytes
+ * @src: bus address of the source
+ * @dst: bus address of the destination
+ * @state: enum ipcoff_piece_state
+ */
+struct ipcoff_dma_piece {
+	struct ipcoff_dma_req *dr;
+	struct ipcoff_dma_chan *c;
+	u64 off;
+	u32 len;
+	dma_addr_t src;
+	dma_addr_t dst;
+	int state;
+};
+
+/**
+ * struct ipcoff_dma_req - the dma engine's state of one request
+ * @req: the request
+ * @pending: pieces not completed, plus one while submitting
+ * @chans: the channels (referenced) the pieces go to
+ * @nchans: entries in @chans
+ * @smap: the source region's mapping
+ * @dmap: the destination region's mapping
+ * @work: finishes the request where a CPU redo is needed
+ * @npieces: entries in @pieces
+ * @pieces: the pieces, in copy order
+ */
+struct ipcoff_dma_req {
+	struct ipcoff_request *req;
+	atomic_t pending;
+	struct ipcoff_dma_chan *chans[IPCOFF_DMA_MAX_CHANS];
+	int nchans;
+	const struct ipcoff_dma_sgt *smap;
+	const struct ipcoff_dma_sgt *dmap;
+	struct work_struct work;
+	u32 npieces;
+	struct ipcoff_dma_piece pieces[];
+};
+
+/* A position in a mapped region: segment, and offset inside it. */
+struct ipcoff_sg_pos {
+	struct scatterlist *sg;
+	u64 off;
+};
+
+static void ipcoff_sg_seek(const struct ipcoff_dma_sgt *m, u64 off,
+			   struct ipcoff_sg_pos *p)
+{
+	struct scatterlist *sg = m->sgt.sgl;
+
+	while (off >= sg_dma_len(sg)) {
+		off -= sg_dma_len(sg);
+		sg = sg_next(sg);
+	}
+	p->sg = sg;
+	p->off = off;
+}
+
+static u64 ipcoff_sg_span(struct ipcoff_sg_pos *p)
+{
+	return sg_dma_len(p->sg) - p->off;
+}
+
+static void ipcoff_sg_advance(struct ipcoff_sg_pos *p, u64 n)
+{
+	p->off += n;
+	if (p->off == sg_dma_len(p->sg) && !sg_is_last(p->sg)) {
+		p->sg = sg_next(p->sg);
+		p->off = 0;
+	}
+}
+
+/* Walks both mappings; fills @pieces when non-NULL. Returns the count. */
+static u32 ipcoff_dma_cut(const struct ipcoff_request *req,
+			  const struct ipcoff_dma_sgt *smap,
+			  const struct ipcoff_dma_sgt *dmap,
+			  struct ipcoff_dma_piece *pieces)
+{
+	u64 max = max_t(u64, READ_ONCE(dma_max_xfer), PAGE_SIZE);
+	struct ipcoff_sg_pos s, d;
+	u64 done = 0;
+	u32 n = 0;
+
+	ipcoff_sg_seek(smap, req->src.offset, &s);
+	ipcoff_sg_seek(dmap, req->dst.offset, &d);
+	while (done < req->len) {
+		u64 len = min3(req->len - done, ipcoff_sg_span(&s),
+			       ipcoff_sg_span(&d));
+
+		len = min(len, max);
+		if (pieces) {
+			pieces[n].off = done;
+			pieces[n].len = len;
+			pieces[n].src = sg_dma_address(s.sg) + s.off;
+			pieces[n].dst = sg_dma_address(d.sg) + d.off;
+		}
+		n++;
+		done += len;
+		ipcoff_sg_advance(&s, len);
+		ipcoff_sg_advance(&d, len);
+	}
+	return n;
+}
+
+/* The bytes that arrived, counted from the start up to the first hole. */
+static u64 ipcoff_dma_prefix(struct ipcoff_dma_req *dr)
+{
+	u64 copied = 0;
+	u32 i;
+
+	for (i = 0; i < dr->npieces; i++) {
+		if (dr->pieces[i].state != IPCOFF_PIECE_DONE &&
+		    dr->pieces[i].state != IPCOFF_PIECE_CPU)
+			break;
+		copied += dr->pieces[i].len;
+	}
+	return copied;
+}
+
+static int ipcoff_dma_cpu_piece(struct ipcoff_request *req,
+				struct ipcoff_dma_piece *p)
+{
+	struct ipcoff_xfer_end src = req->src, dst = req->dst;
+	u64 copied;
+
+	src.offset += p->off;
+	dst.offset += p->off;
+	atomic64_inc(&ipcoff_engine_dma.stats.fallbacks);
+	return ipcoff_cpu_copy(&src, &dst, p->len, &copied);
+}
+
+static void ipcoff_dma_finish(struct ipcoff_dma_req *dr)
+{
+	struct ipcoff_request *req = dr->req;
+	unsigned long flags;
+	int ret = 0, i;
+	u32 k;
+
+	for (k = 0; k < dr->npieces; k++)
+		if (dr->pieces[k].state == IPCOFF_PIECE_FAILED)
+			ret = -EIO;
+
+	spin_lock_irqsave(&req->lock, flags);
+	req->priv = NULL;
+	spin_unlock_irqrestore(&req->lock, flags);
+	for (i = 0; i < dr->nchans; i++)
+		ipcoff_dma_chan_put(dr->chans[i]);
+	ipcoff_request_complete(req, ret, ipcoff_dma_prefix(dr));
+	kvfree(dr);
+}
+
+/* Redoes what the engine failed on the CPU, in process context. */
+static void ipcoff_dma_redo_work(struct work_struct *work)
+{
+	struct ipcoff_dma_req *dr =
+		container_of(work, struct ipcoff_dma_req, work);
+	u32 k;
+
+	for (k = 0; k < dr->npieces; k++) {
+		struct ipcoff_dma_piece *p = &dr->pieces[k];
+
+		if (p->state == IPCOFF_PIECE_FAILED &&
+		    !ipcoff_dma_cpu_piece(dr->req, p))
+			p->state = IPCOFF_PIECE_CPU;
+	}
+	ipcoff_dma_finish(dr);
+}
+
+static void ipcoff_dma_piece_put(struct ipcoff_dma_req *dr)
+{
+	bool failed = false;
+	u32 k;
+
+	if (!atomic_dec_and_test(&dr->pending))
+		return;
+	if (dr->req->flags & IPCOFF_COPY_CPU_FALLBACK)
+		for (k = 0; k < dr->npieces && !failed; k++)
+			failed = dr->pieces[k].state == IPCOFF_PIECE_FAILED;
+	if (failed) {
+		INIT_WORK(&dr->work, ipcoff_dma_redo_work);
+		queue_work(system_unbound_wq, &dr->work);
+		return;
+	}
+	ipcoff_dma_finish(dr);
+}
+
+/* Any context (tasklet, threaded IRQ, bottom halves off); never sleeps. */
+static void ipcoff_dma_piece_done(void *param,
+				  const struct dmaengine_result *res)
+{
+	struct ipcoff_dma_piece *p = param;
+	struct ipcoff_dma_req *dr = p->dr;
+
+	if (res && res->result != DMA_TRANS_NOERROR) {
+		p->state = IPCOFF_PIECE_FAILED;
+	} else {
+		if (dr->dmap->need_sync)
+			dma_sync_single_for_cpu(dr->dmap->dev, p->dst, p->len,
+						DMA_BIDIRECTIONAL);
+		p->state = IPCOFF_PIECE_DONE;
+	}
+	atomic_dec(&p->c->inflight);
+	if (wq_has_sleeper(&p->c->wq))
+		wake_up(&p->c->wq);
+	ipcoff_dma_piece_put(dr);
+}
+
+/* Prep, retrying a full ring after kicking it; then submit at once. */
+static bool ipcoff_dma_issue(struct ipcoff_dma_req *dr,
+			     struct ipcoff_dma_piece *p)
+{
+	struct dma_chan *chan = p->c->chan;
+	struct dma_async_tx_descriptor *tx;
+	unsigned int tries = 0;
+	dma_cookie_t cookie;
+
+	if (dr->smap->need_sync)
+		dma_sync_single_for_device(dr->smap->dev, p->src, p->len,
+					   DMA_BIDIRECTIONAL);
+	if (dr->dmap->need_sync)
+		dma_sync_single_for_device(dr->dmap->dev, p->dst, p->len,
+					   DMA_BIDIRECTIONAL);
+	for (;;) {
+		int busy = atomic_read(&p->c->inflight);
+
+		tx = dmaengine_prep_dma_memcpy(chan, p->dst, p->src, p->len,
+					       DMA_PREP_INTERRUPT |
+					       DMA_CTRL_ACK);
+		if (tx || tries++ >= READ_ONCE(dma_prep_retries))
+			break;
+		/* Ring full: start what is queued, wait for it to move. */
+		dma_async_issue_pending(chan);
+		wait_event_timeout(p->c->wq,
+				   atomic_read(&p->c->inflight) < busy,
+				   msecs_to_jiffies(IPCOFF_DMA_RING_WAIT_MS));
+	}
+	if (!tx)
+		return false;
+	tx->callback_result = ipcoff_dma_piece_done;
+	tx->callback_param = p;
+	atomic_inc(&dr->pending);
+	atomic_inc(&p->c->inflight);
+	cookie = dmaengine_submit(tx);
+	if (dma_submit_error(cookie)) {
+		atomic_dec(&p->c->inflight);
+		atomic_dec(&dr->pending);
+		return false;
+	}
+	atomic64_inc(&ipcoff_engine_dma.stats.descriptors);
+	return true;
+}
+
+/* Keeps the channels that share the first one's device; puts the rest. */
+static int ipcoff_dma_same_device(struct ipcoff_dma_chan **chans, int n)
+{
+	int i, kept = 1;
+
+	for (i = 1; i < n; i++) {
+		if (chans[i]->dev == chans[0]->dev)
+			chans[kept++] = chans[i];
+		else
+			ipcoff_dma_chan_put(chans[i]);
+	}
+	return kept;
+}
+
+static void ipcoff_dma_submit(struct ipcoff_request *req)
+{
+	struct ipcoff_dma_chan *chans[IPCOFF_DMA_MAX_CHANS];
+	const struct ipcoff_dma_sgt *smap, *dmap;
+	struct ipcoff_dma_req *dr;
+	int nchans, node, i, ret;
+	struct ipcoff_region *d = req->dst.region;
+	u32 n, k;
+
+	node = page_to_nid(d->pages[(d->first_off + req->dst.offset) >>
+				    PAGE_SHIFT]);
+	nchans = ipcoff_dma_chans_get(chans, IPCOFF_DMA_MAX_CHANS, node);
+	if (!nchans) {
+		ret = -ENODEV;
+		goto err_put;
+	}
+	nchans = ipcoff_dma_same_device(chans, nchans);
+
+	smap = ipcoff_dma_map_region(req->src.region, chans[0]->dev);
+	dmap = ipcoff_dma_map_region(d, chans[0]->dev);
+	ret = IS_ERR(smap) ? PTR_ERR(smap) : IS_ERR(dmap) ? PTR_ERR(dmap) : 0;
+	if (ret)
+		goto err_put;
+
+	n = ipcoff_dma_cut(req, smap, dmap, NULL);
+	dr = kvzalloc(struct_size(dr, pieces, n), GFP_KERNEL);
+	if (!dr) {
+		ret = -ENOMEM;
+		goto err_put;
+	}
+	dr->req = req;
+	dr->smap = smap;
+	dr->dmap = dmap;
+	dr->npieces = n;
+	dr->nchans = nchans;
+	memcpy(dr->chans, chans, nchans * sizeof(chans[0]));
+	ipcoff_dma_cut(req, smap, dmap, dr->pieces);
+	atomic_set(&dr->pending, 1);	/* dropped once all are submitted */
+	req->priv = dr;
+
+	for (k = 0; k < n; k++) {
+		struct ipcoff_dma_piece *p = &dr->pieces[k];
+
+		p->dr = dr;
+		p->c = chans[k % nchans];
+		if (!ipcoff_dma_issue(dr, p))
+			p->state = IPCOFF_PIECE_CPU;
+		/* Keep engines that wait for issue_pending (ioat) busy. */
+		if (k / nchans % IPCOFF_DMA_KICK_EVERY == IPCOFF_DMA_KICK_EVERY - 1)
+			dma_async_issue_pending(p->c->chan);
+	}
+	for (i = 0; i < nchans; i++)
+		dma_async_issue_pending(chans[i]->chan);
+	/* Ring full or queue disabled past all retries: the CPU does it. */
+	for (k = 0; k < n; k++) {
+		struct ipcoff_dma_piece *p = &dr->pieces[k];
+
+		if (p->state == IPCOFF_PIECE_CPU && ipcoff_dma_cpu_piece(req, p))
+			p->state = IPCOFF_PIECE_FAILED;
+	}
+	ipcoff_dma_piece_put(dr);
+	return;
+
+err_put:
+	for (i = 0; i < nchans; i++)
+		ipcoff_dma_chan_put(chans[i]);
+	if (!req->forced) {
+		u64 copied = 0;
+
+		/* The scheduler's choice, not the caller's: CPU instead. */
+		atomic64_inc(&ipcoff_engine_dma.stats.fallbacks);
+		ret = ipcoff_cpu_copy(&req->src, &req->dst, req->len, &copied);
+		ipcoff_request_complete(req, ret, copied);
+		return;
+	}
+	ipcoff_request_complete(req, ret, 0);
+}
+
+/* The waiter gave up: whatever channel it used is taken out of rotation. */
+static void ipcoff_dma_timed_out(struct ipcoff_request *req)
+{
+	struct ipcoff_dma_req *dr;
+	unsigned long flags;
+	int i;
+
+	spin_lock_irqsave(&req->lock, flags);
+	dr = req->priv;
+	for (i = 0; dr && i < dr->nchans; i++) {
+		if (!atomic_read(&dr->chans[i]->inflight))
+			continue;
+		WRITE_ONCE(dr->chans[i]->broken, true);
+		pr_warn("%s: request timed out; channel out of rotation\n",
+			dma_chan_name(dr->chans[i]->chan));
+	}
+	spin_unlock_irqrestore(&req->lock, flags);
+}
+
+static unsigned int ipcoff_dma_timeout_ms(void)
+{
+	return READ_ONCE(dma_timeout_ms);
+}
+
+static bool ipcoff_dma_present(void)
+{
+	return ipcoff_dma_nr_chans() > 0;
+}
+
+/* Regions only: a worker cannot reach a caller's memory later. */
+static int ipcoff_dma_serves(const struct ipcoff_request *req)
+{
+	return req->src.region && req->dst.region ? 0 : -EOPNOTSUPP;
+}
+
+struct ipcoff_engine ipcoff_engine_dma = {
+	.id = IPCOFF_ENGINE_DMA,
+	.name = "dma",
+	.present = ipcoff_dma_present,
+	.serves = ipcoff_dma_serves,
+	.submit = ipcoff_dma_submit,
+	.timeout_ms = ipcoff_dma_timeout_ms,
+	.timed_out = ipcoff_dma_timed_out,
+};

@@ -1,0 +1,418 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The dma engine against the test provider (selftests/dmaprov), in both
+ * personalities: ioat-like (in order, prep holds the channel lock) and
+ * idxd-like (out of order, no completion without an interrupt request).
+ *
+ * Each test loads the provider, asks ipcoff to rescan for channels, and at
+ * the end releases them and unloads the provider again, so the provider
+ * is always loaded after ipcoff (the rescan path) and unloaded first (the
+ * release path).
+ */
+#include <sys/syscall.h>
+
+#include "common.h"
+
+#define PROV_KO		"/selftests/ipcoff_dmaprov.ko"
+#define PROV_PARAMS	"/sys/module/ipcoff_dmaprov/parameters/"
+#define IPCOFF_PARAMS	"/sys/module/ipcoff/parameters/"
+#define PROV_CHANS	2
+#define MIB		(1UL << 20)
+
+static int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+static int prov_set(const char *param, const char *val)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), PROV_PARAMS "%s", param);
+	return write_file(path, val);
+}
+
+static int64_t read_stat(const char *path)
+{
+	int64_t v = -1;
+
+	read_u64_file(path, &v);
+	return v;
+}
+
+static int64_t dma_stat(const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), IPCOFF_SYSFS "/dma/%s", name);
+	return read_stat(path);
+}
+
+static int prov_load(const char *params)
+{
+	int fd = open(PROV_KO, O_RDONLY | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, params, 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+static int prov_unload(void)
+{
+	return syscall(SYS_delete_module, "ipcoff_dmaprov", O_NONBLOCK) ?
+	       -errno : 0;
+}
+
+FIXTURE(dma) {
+	const char *skip;
+	int fd;
+	size_t len;
+	uint8_t *src, *dst;
+	uint64_t hs, hd;
+};
+
+FIXTURE_VARIANT(dma) {
+	const char *personality;
+};
+
+FIXTURE_VARIANT_ADD(dma, ioat) {
+	.personality = "ioat",
+};
+
+FIXTURE_VARIANT_ADD(dma, idxd) {
+	.personality = "idxd",
+};
+
+/* Two 16 MiB + 1 page regions in 4 KiB pages. */
+FIXTURE_SETUP(dma)
+{
+	char params[96];
+	int64_t chans = -1;
+
+	self->skip = NULL;
+	self->fd = -1;
+	if (access(PROV_KO, R_OK)) {
+		self->skip = "no test provider module in this guest";
+		return;
+	}
+	/* A previous test's leftovers: none expected, but never stack. */
+	write_file(IPCOFF_SYSFS "/dma_release", "1");
+	prov_unload();
+
+	snprintf(params, sizeof(params), "personality=%s channels=%d",
+		 variant->personality, PROV_CHANS);
+	ASSERT_EQ(0, prov_load(params));
+	ASSERT_EQ(0, write_file(IPCOFF_SYSFS "/dma_rescan", "1"));
+	ASSERT_EQ(0, read_u64_file(IPCOFF_SYSFS "/dma_chans", &chans));
+	ASSERT_EQ(PROV_CHANS, chans);
+
+	self->len = 16 * MIB + page_size();
+	self->src = mmap(NULL, self->len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	self->dst = mmap(NULL, self->len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->src);
+	ASSERT_NE(MAP_FAILED, self->dst);
+	/* 4 KiB pages: every page its own descriptor without an IOMMU. */
+	madvise(self->src, self->len, MADV_NOHUGEPAGE);
+	madvise(self->dst, self->len, MADV_NOHUGEPAGE);
+	pat_fill(self->src, self->len, 31, 0);
+	memset(self->dst, 0, self->len);
+
+	self->fd = t_open();
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, t_register(self->fd, PTR(self->src), self->len, 0,
+				&self->hs));
+	ASSERT_EQ(0, t_register(self->fd, PTR(self->dst), self->len,
+				IPCOFF_REGION_WRITABLE, &self->hd));
+}
+
+FIXTURE_TEARDOWN(dma)
+{
+	if (self->skip)
+		return;
+	if (self->fd >= 0)
+		close(self->fd);
+	prov_set("stall", "0");
+	prov_set("fail_nth", "0");
+	write_file(IPCOFF_PARAMS "dma_timeout_ms", "5000");
+	/* The provider goes only after ipcoff let its channels go. */
+	write_file(IPCOFF_SYSFS "/dma_release", "1");
+	if (prov_unload())
+		TH_LOG("cannot unload the provider: %s", strerror(errno));
+}
+
+static int dma_copy(int fd, uint64_t hd, uint64_t doff, uint64_t hs,
+		    uint64_t soff, uint64_t len, uint32_t flags,
+		    struct ipcoff_copy *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->len = len;
+	c->flags = flags;
+	c->engine = IPCOFF_ENGINE_DMA;
+	ep_region(&c->src, hs, soff);
+	ep_region(&c->dst, hd, doff);
+	return t_copy(fd, c);
+}
+
+TEST_F_TIMEOUT(dma, sizes_and_offsets, 300)
+{
+	static const struct { uint64_t len, soff, doff; } cases[] = {
+		{ 1, 0, 0 }, { 4095, 1, 4094 }, { 4097, 3, 0 },
+		{ 65536 + 3, 100, 4097 }, { MIB, 0, 0 }, { MIB + 5, 7, 4099 },
+		{ 16 * MIB, 4096, 1 },
+	};
+	struct ipcoff_info info;
+	struct ipcoff_copy c;
+	unsigned int i;
+
+	SKIP_IF_SET(self->skip);
+	ASSERT_EQ(0, t_info(self->fd, &info));
+	ASSERT_TRUE(info.engines & (1U << IPCOFF_ENGINE_DMA));
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t req0 = dma_stat("requests"), bytes0 = dma_stat("bytes");
+		int64_t desc0 = dma_stat("descriptors");
+		int64_t fb0 = dma_stat("fallbacks");
+
+		memset(self->dst, 0, self->len);
+		ASSERT_EQ(0, dma_copy(self->fd, self->hd, cases[i].doff,
+				      self->hs, cases[i].soff, cases[i].len, 0,
+				      &c)) TH_LOG("case %u", i);
+		EXPECT_EQ(cases[i].len, c.copied);
+		EXPECT_EQ(IPCOFF_ENGINE_DMA, c.engine);
+		EXPECT_EQ(cases[i].len, pat_check(self->dst + cases[i].doff,
+						  cases[i].len, 31,
+						  cases[i].soff))
+			TH_LOG("case %u", i);
+		/* Nothing outside the destination range was touched. */
+		EXPECT_EQ(cases[i].doff, mem_check_byte(self->dst, cases[i].doff,
+							0));
+		EXPECT_EQ(req0 + 1, dma_stat("requests"));
+		EXPECT_EQ(bytes0 + (int64_t)cases[i].len, dma_stat("bytes"));
+		EXPECT_LT(desc0, dma_stat("descriptors"));
+		/* An idle engine takes every piece: none left to the CPU. */
+		EXPECT_EQ(fb0, dma_stat("fallbacks"));
+	}
+}
+
+TEST_F_TIMEOUT(dma, hugetlb_needs_fewer_descriptors, 300)
+{
+	size_t hlen = 4 * MIB, map_len;
+	uint8_t *hsrc, *hdst;
+	uint64_t h1, h2;
+	int64_t d0, small, huge;
+	struct ipcoff_copy c;
+
+	SKIP_IF_SET(self->skip);
+	d0 = dma_stat("descriptors");
+	ASSERT_EQ(0, dma_copy(self->fd, self->hd, 0, self->hs, 0, hlen, 0, &c));
+	small = dma_stat("descriptors") - d0;
+
+	hsrc = mem_map(MEM_HUGE_ANON, hlen, &map_len);
+	hdst = mem_map(MEM_HUGE_ANON, hlen, &map_len);
+	ASSERT_NE(NULL, hsrc);
+	ASSERT_NE(NULL, hdst);
+	pat_fill(hsrc, hlen, 32, 0);
+	ASSERT_EQ(0, t_register(self->fd, PTR(hsrc), hlen, 0, &h1));
+	ASSERT_EQ(0, t_register(self->fd, PTR(hdst), hlen,
+				IPCOFF_REGION_WRITABLE, &h2));
+	d0 = dma_stat("descriptors");
+	ASSERT_EQ(0, dma_copy(self->fd, h2, 0, h1, 0, hlen, 0, &c));
+	huge = dma_stat("descriptors") - d0;
+	EXPECT_EQ(hlen, pat_check(hdst, hlen, 32, 0));
+	TH_LOG("4 MiB: %lld descriptors in 4 KiB pages, %lld in huge pages",
+	       (long long)small, (long long)huge);
+	EXPECT_LE(huge * 4, small);
+	EXPECT_EQ(0, t_unregister(self->fd, h1));
+	EXPECT_EQ(0, t_unregister(self->fd, h2));
+	munmap(hsrc, map_len);
+	munmap(hdst, map_len);
+}
+
+TEST_F_TIMEOUT(dma, forced_engine_errors, 120)
+{
+	struct ipcoff_iovec iov = { PTR(self->dst), 4096 };
+	struct ipcoff_copy c = { .len = 4096, .engine = IPCOFF_ENGINE_DMA };
+	struct ipcoff_info info;
+
+	SKIP_IF_SET(self->skip);
+	/* dma serves region to region only, and says so. */
+	ep_region(&c.src, self->hs, 0);
+	ep_iov(&c.dst, &iov, 1);
+	EXPECT_EQ(-EOPNOTSUPP, t_copy(self->fd, &c));
+	EXPECT_EQ(0, c.copied);
+
+	/* Auto picks dma from the threshold up, cpu below it. */
+	ASSERT_EQ(0, write_file(IPCOFF_PARAMS "dma_auto_min", "65536"));
+	c.engine = IPCOFF_ENGINE_AUTO;
+	ep_region(&c.dst, self->hd, 0);
+	c.len = 65536;
+	EXPECT_EQ(0, t_copy(self->fd, &c));
+	EXPECT_EQ(IPCOFF_ENGINE_DMA, c.engine);
+	c.engine = IPCOFF_ENGINE_AUTO;
+	c.len = 65535;
+	EXPECT_EQ(0, t_copy(self->fd, &c));
+	EXPECT_EQ(IPCOFF_ENGINE_CPU, c.engine);
+	ASSERT_EQ(0, write_file(IPCOFF_PARAMS "dma_auto_min", "262144"));
+
+	/* Without channels: not announced, forced dma fails, auto is cpu. */
+	ASSERT_EQ(0, write_file(IPCOFF_SYSFS "/dma_release", "1"));
+	ASSERT_EQ(0, t_info(self->fd, &info));
+	EXPECT_FALSE(info.engines & (1U << IPCOFF_ENGINE_DMA));
+	EXPECT_EQ(-ENODEV, dma_copy(self->fd, self->hd, 0, self->hs, 0, MIB,
+				    0, &c));
+	c.engine = IPCOFF_ENGINE_AUTO;
+	EXPECT_EQ(0, t_copy(self->fd, &c));
+	EXPECT_EQ(IPCOFF_ENGINE_CPU, c.engine);
+	EXPECT_EQ(MIB, pat_check(self->dst, MIB, 31, 0));
+}
+
+TEST_F_TIMEOUT(dma, injected_errors, 120)
+{
+	static const char *const modes[] = { "write", "read" };
+	struct ipcoff_copy c;
+	unsigned int i;
+
+	SKIP_IF_SET(self->skip);
+	for (i = 0; i < 2; i++) {
+		int64_t err0 = dma_stat("errors"), fb0 = dma_stat("fallbacks");
+
+		ASSERT_EQ(0, prov_set("fail_mode", modes[i]));
+		/* The third descriptor of the next copy fails. */
+		ASSERT_EQ(0, prov_set("fail_nth", "3"));
+		memset(self->dst, 0, self->len);
+		EXPECT_EQ(-EIO, dma_copy(self->fd, self->hd, 0, self->hs, 0,
+					 MIB, 0, &c)) TH_LOG("%s", modes[i]);
+		/* What arrived is a prefix, and it is right. */
+		EXPECT_LT(c.copied, MIB);
+		EXPECT_EQ(c.copied, pat_check(self->dst, c.copied, 31, 0));
+		EXPECT_EQ(err0 + 1, dma_stat("errors"));
+
+		/* With the fallback flag, the CPU redoes the failed part. */
+		ASSERT_EQ(0, prov_set("fail_nth", "3"));
+		memset(self->dst, 0, self->len);
+		EXPECT_EQ(0, dma_copy(self->fd, self->hd, 0, self->hs, 0, MIB,
+				      IPCOFF_COPY_CPU_FALLBACK, &c));
+		EXPECT_EQ(MIB, c.copied);
+		EXPECT_EQ(MIB, pat_check(self->dst, MIB, 31, 0));
+		EXPECT_LT(fb0, dma_stat("fallbacks"));
+	}
+}
+
+TEST_F_TIMEOUT(dma, stall_times_out, 120)
+{
+	int64_t to0 = dma_stat("timeouts"), pinned0, v;
+	struct ipcoff_copy c;
+
+	SKIP_IF_SET(self->skip);
+	ASSERT_EQ(0, write_file(IPCOFF_PARAMS "dma_timeout_ms", "300"));
+	ASSERT_EQ(0, prov_set("stall", "1"));
+	EXPECT_EQ(-ETIMEDOUT, dma_copy(self->fd, self->hd, 0, self->hs, 0,
+				       MIB, 0, &c));
+	EXPECT_EQ(to0 + 1, dma_stat("timeouts"));
+	/* The stalled channels left the rotation. */
+	ASSERT_EQ(0, read_u64_file(IPCOFF_SYSFS "/dma_chans", &v));
+	EXPECT_GT(PROV_CHANS, v);
+
+	/* Pages stay pinned while the engine may still write them... */
+	ASSERT_EQ(0, pinned_pages(&pinned0));
+	close(self->fd);
+	self->fd = -1;
+	msleep(200);
+	ASSERT_EQ(0, pinned_pages(&v));
+	EXPECT_LT(0, v);
+	/* ...and go once it completes the late descriptors. */
+	ASSERT_EQ(0, prov_set("stall", "0"));
+	EXPECT_EQ(0, counter_wait(pinned_pages, 0, SETTLE_MS, &v))
+		TH_LOG("pinned_pages %lld", (long long)v);
+}
+
+TEST_F_TIMEOUT(dma, provider_unload_needs_release, 120)
+{
+	int64_t v;
+
+	SKIP_IF_SET(self->skip);
+	/* dmaengine holds the provider while ipcoff holds its channels:
+	 * delete_module() refuses a module in use (rmmod says so). */
+	EXPECT_EQ(-EWOULDBLOCK, prov_unload());
+	ASSERT_EQ(0, write_file(IPCOFF_SYSFS "/dma_release", "1"));
+	ASSERT_EQ(0, read_u64_file(IPCOFF_SYSFS "/dma_chans", &v));
+	EXPECT_EQ(0, v);
+	EXPECT_EQ(0, prov_unload());
+	/* Loaded again after ipcoff: a rescan finds it. */
+	ASSERT_EQ(0, prov_load("channels=1"));
+	ASSERT_EQ(0, write_file(IPCOFF_SYSFS "/dma_rescan", "1"));
+	ASSERT_EQ(0, read_u64_file(IPCOFF_SYSFS "/dma_chans", &v));
+	EXPECT_EQ(1, v);
+}
+
+TEST_F_TIMEOUT(dma, killed_mid_copy, 180)
+{
+	int64_t pinned0, v;
+	pid_t pid;
+
+	SKIP_IF_SET(self->skip);
+	ASSERT_EQ(0, counter_settle(pinned_pages, &pinned0));
+	/* Slow descriptors, so the copier dies with work queued. */
+	ASSERT_EQ(0, prov_set("latency_us", "2000"));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct ipcoff_copy c;
+
+		dma_copy(self->fd, self->hd, 0, self->hs, 0, 16 * MIB, 0, &c);
+		_exit(0);
+	}
+	msleep(300);
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_EQ(0, prov_set("latency_us", "0"));
+	EXPECT_EQ(0, counter_wait(pinned_pages, 0, 60000, &v))
+		TH_LOG("pinned_pages %lld, baseline %lld", (long long)v,
+		       (long long)pinned0);
+}
+
+TEST_F_TIMEOUT(dma, concurrent_processes, 300)
+{
+	const int procs = 8;
+	size_t piece = self->len / procs & ~(size_t)4095;
+	int i, status;
+
+	SKIP_IF_SET(self->skip);
+	for (i = 0; i < procs; i++) {
+		pid_t pid = fork();
+
+		ASSERT_LE(0, pid);
+		if (!pid) {
+			struct ipcoff_copy c;
+			int ret;
+
+			ret = dma_copy(self->fd, self->hd, i * piece + 1,
+				       self->hs, i * piece, piece - 1, 0, &c);
+			_exit(ret || c.copied != piece - 1);
+		}
+	}
+	for (i = 0; i < procs; i++) {
+		ASSERT_LT(0, wait(&status));
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	}
+	for (i = 0; i < procs; i++)
+		EXPECT_EQ(piece - 1, pat_check(self->dst + i * piece + 1,
+					       piece - 1, 31, i * piece))
+			TH_LOG("process %d", i);
+}
+
+TEST_HARNESS_MAIN
