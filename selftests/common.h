@@ -334,6 +334,19 @@ static inline int read_text(const char *path, char *buf, size_t size)
 	return (int)got;
 }
 
+/* Write @val to a sysfs, debugfs or procfs file: 0 or -errno. */
+static inline int write_text(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
 /* A file holding one decimal number (and a newline). */
 static inline int read_u64_file(const char *path, int64_t *val)
 {

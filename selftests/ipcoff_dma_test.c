@@ -19,24 +19,12 @@
 #define PROV_CHANS	2
 #define MIB		(1UL << 20)
 
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n < 0 ? -errno : 0;
-}
-
 static int prov_set(const char *param, const char *val)
 {
 	char path[128];
 
 	snprintf(path, sizeof(path), PROV_PARAMS "%s", param);
-	return write_file(path, val);
+	return write_text(path, val);
 }
 
 static int64_t read_stat(const char *path)
@@ -106,13 +94,13 @@ FIXTURE_SETUP(dma)
 		return;
 	}
 	/* A previous test's leftovers: none expected, but never stack. */
-	write_file(IPCOFF_SYSFS "/dma_release", "1");
+	write_text(IPCOFF_SYSFS "/dma_release", "1");
 	prov_unload();
 
 	snprintf(params, sizeof(params), "personality=%s channels=%d",
 		 variant->personality, PROV_CHANS);
 	ASSERT_EQ(0, prov_load(params));
-	ASSERT_EQ(0, write_file(IPCOFF_SYSFS "/dma_rescan", "1"));
+	ASSERT_EQ(0, write_text(IPCOFF_SYSFS "/dma_rescan", "1"));
 	ASSERT_EQ(0, read_u64_file(IPCOFF_SYSFS "/dma_chans", &chans));
 	ASSERT_EQ(PROV_CHANS, chans);
 
@@ -145,9 +133,9 @@ FIXTURE_TEARDOWN(dma)
 		close(self->fd);
 	prov_set("stall", "0");
 	prov_set("fail_nth", "0");
-	write_file(IPCOFF_PARAMS "dma_timeout_ms", "5000");
+	write_text(IPCOFF_PARAMS "dma_timeout_ms", "5000");
 	/* The provider goes only after ipcoff let its channels go. */
-	write_file(IPCOFF_SYSFS "/dma_release", "1");
+	write_text(IPCOFF_SYSFS "/dma_release", "1");
 	if (prov_unload())
 		TH_LOG("cannot unload the provider: %s", strerror(errno));
 }
@@ -254,7 +242,7 @@ TEST_F_TIMEOUT(dma, forced_engine_errors, 120)
 	EXPECT_EQ(0, c.copied);
 
 	/* Auto picks dma from the threshold up, cpu below it. */
-	ASSERT_EQ(0, write_file(IPCOFF_PARAMS "dma_auto_min", "65536"));
+	ASSERT_EQ(0, write_text(IPCOFF_PARAMS "dma_auto_min", "65536"));
 	c.engine = IPCOFF_ENGINE_AUTO;
 	ep_region(&c.dst, self->hd, 0);
 	c.len = 65536;
@@ -264,10 +252,10 @@ TEST_F_TIMEOUT(dma, forced_engine_errors, 120)
 	c.len = 65535;
 	EXPECT_EQ(0, t_copy(self->fd, &c));
 	EXPECT_EQ(IPCOFF_ENGINE_CPU, c.engine);
-	ASSERT_EQ(0, write_file(IPCOFF_PARAMS "dma_auto_min", "262144"));
+	ASSERT_EQ(0, write_text(IPCOFF_PARAMS "dma_auto_min", "262144"));
 
 	/* Without channels: not announced, forced dma fails, auto is cpu. */
-	ASSERT_EQ(0, write_file(IPCOFF_SYSFS "/dma_release", "1"));
+	ASSERT_EQ(0, write_text(IPCOFF_SYSFS "/dma_release", "1"));
 	ASSERT_EQ(0, t_info(self->fd, &info));
 	EXPECT_FALSE(info.engines & (1U << IPCOFF_ENGINE_DMA));
 	EXPECT_EQ(-ENODEV, dma_copy(self->fd, self->hd, 0, self->hs, 0, MIB,
@@ -316,7 +304,7 @@ TEST_F_TIMEOUT(dma, stall_times_out, 120)
 	struct ipcoff_copy c;
 
 	SKIP_IF_SET(self->skip);
-	ASSERT_EQ(0, write_file(IPCOFF_PARAMS "dma_timeout_ms", "300"));
+	ASSERT_EQ(0, write_text(IPCOFF_PARAMS "dma_timeout_ms", "300"));
 	ASSERT_EQ(0, prov_set("stall", "1"));
 	EXPECT_EQ(-ETIMEDOUT, dma_copy(self->fd, self->hd, 0, self->hs, 0,
 				       MIB, 0, &c));
@@ -346,13 +334,13 @@ TEST_F_TIMEOUT(dma, provider_unload_needs_release, 120)
 	/* dmaengine holds the provider while ipcoff holds its channels:
 	 * delete_module() refuses a module in use (rmmod says so). */
 	EXPECT_EQ(-EWOULDBLOCK, prov_unload());
-	ASSERT_EQ(0, write_file(IPCOFF_SYSFS "/dma_release", "1"));
+	ASSERT_EQ(0, write_text(IPCOFF_SYSFS "/dma_release", "1"));
 	ASSERT_EQ(0, read_u64_file(IPCOFF_SYSFS "/dma_chans", &v));
 	EXPECT_EQ(0, v);
 	EXPECT_EQ(0, prov_unload());
 	/* Loaded again after ipcoff: a rescan finds it. */
 	ASSERT_EQ(0, prov_load("channels=1"));
-	ASSERT_EQ(0, write_file(IPCOFF_SYSFS "/dma_rescan", "1"));
+	ASSERT_EQ(0, write_text(IPCOFF_SYSFS "/dma_rescan", "1"));
 	ASSERT_EQ(0, read_u64_file(IPCOFF_SYSFS "/dma_chans", &v));
 	EXPECT_EQ(1, v);
 }

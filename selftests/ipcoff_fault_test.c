@@ -15,18 +15,6 @@
 #define ROUNDS		200
 #define BUF_PAGES	16
 
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n < 0 ? -errno : 0;
-}
-
 /* Fail @percent of this task's slab and page allocations (0: none). */
 static int inject_set(const char *kind, int percent)
 {
@@ -45,14 +33,14 @@ static int inject_set(const char *kind, int percent)
 	for (i = 0; i < sizeof(common) / sizeof(common[0]); i++) {
 		snprintf(path, sizeof(path), FAULT_ROOT "/%s/%s", kind,
 			 common[i][0]);
-		ret = write_str(path, common[i][1]);
+		ret = write_text(path, common[i][1]);
 		if (ret)
 			return ret;
 	}
 	if (!strcmp(kind, "fail_page_alloc")) {
-		ret = write_str(FAULT_ROOT "/fail_page_alloc/min-order", "0");
+		ret = write_text(FAULT_ROOT "/fail_page_alloc/min-order", "0");
 		if (!ret)
-			ret = write_str(FAULT_ROOT
+			ret = write_text(FAULT_ROOT
 					"/fail_page_alloc/ignore-gfp-highmem",
 					"N");
 		if (ret)
@@ -60,7 +48,7 @@ static int inject_set(const char *kind, int percent)
 	}
 	snprintf(path, sizeof(path), FAULT_ROOT "/%s/probability", kind);
 	snprintf(val, sizeof(val), "%d", percent);
-	return write_str(path, val);
+	return write_text(path, val);
 }
 
 FIXTURE(inject) {

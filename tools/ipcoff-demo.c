@@ -85,7 +85,7 @@ static void *map_buffer(size_t len)
 static void print_handshake(const struct ipcoff_info *info)
 {
 	static const char *const feat[] = {
-		"register", "grant", "copy", "iovec", "single-use",
+		"register", "grant", "copy", "iovec", "single-use", "copy-fallback",
 	};
 	uint32_t mv = info->module_version;
 
