@@ -71,14 +71,23 @@ FIXTURE(dma) {
 
 FIXTURE_VARIANT(dma) {
 	const char *personality;
+	int dma_bits;
 };
 
 FIXTURE_VARIANT_ADD(dma, ioat) {
 	.personality = "ioat",
+	.dma_bits = 64,
 };
 
 FIXTURE_VARIANT_ADD(dma, idxd) {
 	.personality = "idxd",
+	.dma_bits = 64,
+};
+
+/* A 32-bit device: in a guest with memory above 4 GiB, swiotlb bounces. */
+FIXTURE_VARIANT_ADD(dma, idxd_dma32) {
+	.personality = "idxd",
+	.dma_bits = 32,
 };
 
 /* Two 16 MiB + 1 page regions in 4 KiB pages. */
@@ -97,8 +106,8 @@ FIXTURE_SETUP(dma)
 	write_text(IPCOFF_SYSFS "/dma_release", "1");
 	prov_unload();
 
-	snprintf(params, sizeof(params), "personality=%s channels=%d",
-		 variant->personality, PROV_CHANS);
+	snprintf(params, sizeof(params), "personality=%s channels=%d dma_bits=%d",
+		 variant->personality, PROV_CHANS, variant->dma_bits);
 	ASSERT_EQ(0, prov_load(params));
 	ASSERT_EQ(0, write_text(IPCOFF_SYSFS "/dma_rescan", "1"));
 	ASSERT_EQ(0, read_u64_file(IPCOFF_SYSFS "/dma_chans", &chans));
@@ -203,9 +212,35 @@ TEST_F_TIMEOUT(dma, hugetlb_needs_fewer_descriptors, 300)
 	struct ipcoff_copy c;
 
 	SKIP_IF_SET(self->skip);
+	/*
+	 * 4 KiB pages that are not physically contiguous: fault them in
+	 * from the last page down, so ascending frames land at descending
+	 * addresses and no two neighbours merge into one segment.
+	 */
+	hsrc = mmap(NULL, hlen, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	hdst = mmap(NULL, hlen, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, hsrc);
+	ASSERT_NE(MAP_FAILED, hdst);
+	madvise(hsrc, hlen, MADV_NOHUGEPAGE);
+	madvise(hdst, hlen, MADV_NOHUGEPAGE);
+	for (map_len = hlen; map_len; map_len -= page_size()) {
+		hsrc[map_len - 1] = 1;
+		hdst[map_len - 1] = 1;
+	}
+	pat_fill(hsrc, hlen, 32, 0);
+	ASSERT_EQ(0, t_register(self->fd, PTR(hsrc), hlen, 0, &h1));
+	ASSERT_EQ(0, t_register(self->fd, PTR(hdst), hlen,
+				IPCOFF_REGION_WRITABLE, &h2));
 	d0 = dma_stat("descriptors");
-	ASSERT_EQ(0, dma_copy(self->fd, self->hd, 0, self->hs, 0, hlen, 0, &c));
+	ASSERT_EQ(0, dma_copy(self->fd, h2, 0, h1, 0, hlen, 0, &c));
 	small = dma_stat("descriptors") - d0;
+	EXPECT_EQ(hlen, pat_check(hdst, hlen, 32, 0));
+	EXPECT_EQ(0, t_unregister(self->fd, h1));
+	EXPECT_EQ(0, t_unregister(self->fd, h2));
+	munmap(hsrc, hlen);
+	munmap(hdst, hlen);
 
 	hsrc = mem_map(MEM_HUGE_ANON, hlen, &map_len);
 	hdst = mem_map(MEM_HUGE_ANON, hlen, &map_len);
@@ -375,7 +410,7 @@ TEST_F_TIMEOUT(dma, killed_mid_copy, 180)
 
 TEST_F_TIMEOUT(dma, concurrent_processes, 300)
 {
-	const int procs = 8;
+	const int procs = 32;
 	size_t piece = self->len / procs & ~(size_t)4095;
 	int i, status;
 
