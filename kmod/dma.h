@@ -53,6 +53,7 @@ struct ipcoff_dma_sgt {
 /* dma_chan.c */
 int ipcoff_dma_chans_get(struct ipcoff_dma_chan **chans, int max, int node);
 void ipcoff_dma_chan_put(struct ipcoff_dma_chan *c);
+void ipcoff_dma_queue_work(struct work_struct *work);
 int ipcoff_dma_nr_chans(void);
 int ipcoff_dma_rescan(void);
 void ipcoff_dma_release_all(void);

@@ -60,6 +60,17 @@ static void ipcoff_dma_chan_release(struct kref *ref)
 }
 
 /**
+ * ipcoff_dma_queue_work() - run dma-engine work before the module can go
+ * @work: the work
+ *
+ * The queue is drained at unload, after the channels were terminated.
+ */
+void ipcoff_dma_queue_work(struct work_struct *work)
+{
+	queue_work(ipcoff_dma_wq, work);
+}
+
+/**
  * ipcoff_dma_chan_put() - drop a channel reference, from any context
  * @c: the channel
  */

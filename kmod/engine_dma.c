@@ -231,7 +231,7 @@ static void ipcoff_dma_piece_put(struct ipcoff_dma_req *dr)
 			failed = dr->pieces[k].state == IPCOFF_PIECE_FAILED;
 	if (failed) {
 		INIT_WORK(&dr->work, ipcoff_dma_redo_work);
-		queue_work(system_unbound_wq, &dr->work);
+		ipcoff_dma_queue_work(&dr->work);
 		return;
 	}
 	ipcoff_dma_finish(dr);
