@@ -347,6 +347,25 @@ static inline int write_text(const char *path, const char *val)
 	return n < 0 ? -errno : 0;
 }
 
+/* Load a kernel module from a file, with parameters: 0 or -errno. */
+static inline int module_load(const char *path, const char *params)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, params, 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+/* Unload a module; -EWOULDBLOCK while it is in use. */
+static inline int module_unload(const char *name)
+{
+	return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
+}
+
 /* A file holding one decimal number (and a newline). */
 static inline int read_u64_file(const char *path, int64_t *val)
 {

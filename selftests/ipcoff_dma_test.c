@@ -9,8 +9,6 @@
  * is always loaded after ipcoff (the rescan path) and unloaded first (the
  * release path).
  */
-#include <sys/syscall.h>
-
 #include "common.h"
 
 #define PROV_KO		"/selftests/ipcoff_dmaprov.ko"
@@ -45,20 +43,12 @@ static int64_t dma_stat(const char *name)
 
 static int prov_load(const char *params)
 {
-	int fd = open(PROV_KO, O_RDONLY | O_CLOEXEC);
-	int ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = syscall(SYS_finit_module, fd, params, 0) ? -errno : 0;
-	close(fd);
-	return ret;
+	return module_load(PROV_KO, params);
 }
 
 static int prov_unload(void)
 {
-	return syscall(SYS_delete_module, "ipcoff_dmaprov", O_NONBLOCK) ?
-	       -errno : 0;
+	return module_unload("ipcoff_dmaprov");
 }
 
 FIXTURE(dma) {

@@ -7,7 +7,6 @@
  * Debian's kernels do not ship it (SKIP).
  */
 #include <sys/klog.h>
-#include <sys/syscall.h>
 
 #include "common.h"
 
@@ -16,23 +15,6 @@
 #define DMATEST_PARAMS	"/sys/module/dmatest/parameters/"
 #define ITERATIONS	100
 #define CHANNELS	2
-
-static int load_module(const char *path, const char *params)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = syscall(SYS_finit_module, fd, params, 0) ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
-static int unload_module(const char *name)
-{
-	return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
-}
 
 static int dmatest_set(const char *param, const char *val)
 {
@@ -129,12 +111,12 @@ FIXTURE_SETUP(dmatest)
 	}
 	/* ipcoff must not hold the provider's channels: dmatest takes them. */
 	write_text(IPCOFF_SYSFS "/dma_release", "1");
-	unload_module("dmatest");
-	unload_module("ipcoff_dmaprov");
+	module_unload("dmatest");
+	module_unload("ipcoff_dmaprov");
 	snprintf(params, sizeof(params), "personality=%s channels=%d",
 		 variant->personality, CHANNELS);
-	ASSERT_EQ(0, load_module(PROV_KO, params));
-	ASSERT_EQ(0, load_module(DMATEST_KO, ""));
+	ASSERT_EQ(0, module_load(PROV_KO, params));
+	ASSERT_EQ(0, module_load(DMATEST_KO, ""));
 	snprintf(val, sizeof(val), "%d", ITERATIONS);
 	ASSERT_EQ(0, dmatest_set("iterations", val));
 	snprintf(val, sizeof(val), "%d", CHANNELS);
@@ -149,9 +131,9 @@ FIXTURE_TEARDOWN(dmatest)
 {
 	if (self->skip)
 		return;
-	if (unload_module("dmatest"))
+	if (module_unload("dmatest"))
 		TH_LOG("cannot unload dmatest: %s", strerror(errno));
-	if (unload_module("ipcoff_dmaprov"))
+	if (module_unload("ipcoff_dmaprov"))
 		TH_LOG("cannot unload the provider: %s", strerror(errno));
 }
 
