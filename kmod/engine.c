@@ -38,6 +38,29 @@ u32 ipcoff_engines_present(void)
 }
 
 /**
+ * ipcoff_engine_counters() - an engine's counters for the STATS ioctl
+ * @id: IPCOFF_ENGINE_*
+ * @out: filled; left zero for an engine that does not exist
+ */
+void ipcoff_engine_counters(u32 id, struct ipcoff_engine_counters *out)
+{
+	struct ipcoff_engine *e = id < IPCOFF_ENGINE_COUNT ?
+				  ipcoff_engines[id] : NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (!e)
+		return;
+	out->requests = atomic64_read(&e->stats.requests);
+	out->bytes = atomic64_read(&e->stats.bytes);
+	out->descriptors = atomic64_read(&e->stats.descriptors);
+	out->errors = atomic64_read(&e->stats.errors);
+	out->fallbacks = atomic64_read(&e->stats.fallbacks);
+	out->timeouts = atomic64_read(&e->stats.timeouts);
+	out->busy_ns = atomic64_read(&e->stats.busy_ns);
+	out->depth = atomic_read(&e->stats.depth);
+}
+
+/**
  * ipcoff_engine_pick() - the engine that runs a request
  * @want: IPCOFF_ENGINE_* the caller asked for
  * @req: the request, with both ends loaded

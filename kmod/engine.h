@@ -111,6 +111,7 @@ int ipcoff_request_wait(struct ipcoff_request *req);
 struct ipcoff_engine *ipcoff_engine_pick(u32 want,
 					 const struct ipcoff_request *req);
 u32 ipcoff_engines_present(void);
+void ipcoff_engine_counters(u32 id, struct ipcoff_engine_counters *out);
 extern const struct attribute_group ipcoff_cpu_stats_group;
 extern const struct attribute_group ipcoff_dma_stats_group;
 extern const struct attribute_group ipcoff_dma_ctl_group;

@@ -9,7 +9,7 @@
 #include <linux/stddef.h>
 #include <linux/uaccess.h>
 
-#include "engine.h"
+#include "dma.h"
 
 /* The layout is shared by i386 and x86_64 callers: no compat translation. */
 static_assert(sizeof(struct ipcoff_iovec) == 16);
@@ -20,6 +20,8 @@ static_assert(sizeof(struct ipcoff_region_unreg) ==
 	      IPCOFF_REGION_UNREG_SIZE_VER0);
 static_assert(sizeof(struct ipcoff_grant) == IPCOFF_GRANT_SIZE_VER0);
 static_assert(sizeof(struct ipcoff_copy) == IPCOFF_COPY_SIZE_VER0);
+static_assert(sizeof(struct ipcoff_engine_counters) == 64);
+static_assert(sizeof(struct ipcoff_stats) == IPCOFF_STATS_SIZE_VER0);
 static_assert(offsetof(struct ipcoff_copy, len) == 80);
 static_assert(offsetof(struct ipcoff_copy, copied) == 104);
 static_assert(offsetof(struct ipcoff_region_reg, handle) == 24);
@@ -30,11 +32,13 @@ union ipcoff_ioc_arg {
 	struct ipcoff_region_unreg unreg;
 	struct ipcoff_grant grant;
 	struct ipcoff_copy copy;
+	struct ipcoff_stats stats;
 };
 
 #define IPCOFF_FEATURES (IPCOFF_FEAT_REGISTER | IPCOFF_FEAT_GRANT | \
 			 IPCOFF_FEAT_COPY | IPCOFF_FEAT_IOVEC | \
-			 IPCOFF_FEAT_SINGLE_USE | IPCOFF_FEAT_COPY_FALLBACK)
+			 IPCOFF_FEAT_SINGLE_USE | IPCOFF_FEAT_COPY_FALLBACK | \
+			 IPCOFF_FEAT_STATS)
 
 static int ipcoff_ioc_get_info(struct ipcoff_ctx *ctx, void *arg)
 {
@@ -48,7 +52,8 @@ static int ipcoff_ioc_get_info(struct ipcoff_ctx *ctx, void *arg)
 	info->ioctls = BIT_ULL(IPCOFF_NR_GET_INFO) |
 		       BIT_ULL(IPCOFF_NR_REGISTER) |
 		       BIT_ULL(IPCOFF_NR_UNREGISTER) |
-		       BIT_ULL(IPCOFF_NR_GRANT) | BIT_ULL(IPCOFF_NR_COPY);
+		       BIT_ULL(IPCOFF_NR_GRANT) | BIT_ULL(IPCOFF_NR_COPY) |
+		       BIT_ULL(IPCOFF_NR_STATS);
 	info->module_version = (IPCOFF_VERSION_MAJOR << 16) |
 			       (IPCOFF_VERSION_MINOR << 8) |
 			       IPCOFF_VERSION_PATCH;
@@ -81,6 +86,23 @@ static int ipcoff_ioc_grant(struct ipcoff_ctx *ctx, void *arg)
 static int ipcoff_ioc_copy(struct ipcoff_ctx *ctx, void *arg)
 {
 	return ipcoff_copy(ctx, arg);
+}
+
+static int ipcoff_ioc_stats(struct ipcoff_ctx *ctx, void *arg)
+{
+	struct ipcoff_stats *st = arg;
+	u32 i;
+
+	if (st->flags)
+		return -EINVAL;
+	memset(st, 0, sizeof(*st));
+	st->nr_engines = IPCOFF_ENGINE_COUNT;
+	st->pinned_pages = ipcoff_pinned_pages();
+	st->regions = ipcoff_live_regions();
+	st->dma_chans = ipcoff_dma_nr_chans();
+	for (i = 0; i < IPCOFF_ENGINE_COUNT; i++)
+		ipcoff_engine_counters(i, &st->engine[i]);
+	return 0;
 }
 
 /**
@@ -124,6 +146,11 @@ static const struct ipcoff_ioc_desc ipcoff_ioc_table[] = {
 		.ksize = sizeof(struct ipcoff_copy),
 		.out_on_error = true,
 		.fn = ipcoff_ioc_copy,
+	},
+	[IPCOFF_NR_STATS] = {
+		.cmd = IPCOFF_IOC_STATS,
+		.ksize = sizeof(struct ipcoff_stats),
+		.fn = ipcoff_ioc_stats,
 	},
 };
 

@@ -65,6 +65,23 @@ int ipcoff_probe(struct ipcoff *ipc, struct ipcoff_info *info, size_t size)
 	return 0;
 }
 
+/* Fills at most @size bytes, like ipcoff_probe(). */
+int ipcoff_get_stats(struct ipcoff *ipc, struct ipcoff_stats *stats,
+		     size_t size)
+{
+	struct ipcoff_stats tmp = { .flags = 0 };
+	int ret;
+
+	ret = need_features(ipc, IPCOFF_FEAT_STATS);
+	if (ret)
+		return ret;
+	ret = do_ioctl(ipc, IPCOFF_IOC_STATS, &tmp);
+	if (ret)
+		return ret;
+	memcpy(stats, &tmp, size < sizeof(tmp) ? size : sizeof(tmp));
+	return 0;
+}
+
 int ipcoff_open_path(struct ipcoff *ipc, const char *path, unsigned int flags)
 {
 	struct ipcoff_info info;

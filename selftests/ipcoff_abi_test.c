@@ -98,6 +98,16 @@ LAYOUT(ipcoff_copy, user_data, 96);
 LAYOUT(ipcoff_copy, copied, 104);
 LAYOUT(ipcoff_copy, reserved, 112);
 
+static_assert(sizeof(struct ipcoff_engine_counters) == 64, "counters size");
+LAYOUT(ipcoff_engine_counters, busy_ns, 48);
+LAYOUT(ipcoff_engine_counters, depth, 56);
+static_assert(IPCOFF_STATS_SIZE_VER0 == 320, "STATS_SIZE_VER0");
+static_assert(sizeof(struct ipcoff_stats) == IPCOFF_STATS_SIZE_VER0,
+	      "ipcoff_stats size");
+LAYOUT(ipcoff_stats, pinned_pages, 8);
+LAYOUT(ipcoff_stats, dma_chans, 24);
+LAYOUT(ipcoff_stats, engine, 64);
+
 /* i386 aligns __u64 to 4 bytes; __aligned_u64 must make these 8. */
 static_assert(_Alignof(struct ipcoff_iovec) == 8, "ipcoff_iovec align");
 static_assert(_Alignof(struct ipcoff_info) == 8, "ipcoff_info align");
@@ -106,6 +116,7 @@ static_assert(_Alignof(struct ipcoff_region_unreg) == 8, "unreg align");
 static_assert(_Alignof(struct ipcoff_grant) == 8, "ipcoff_grant align");
 static_assert(_Alignof(struct ipcoff_endpoint) == 8, "endpoint align");
 static_assert(_Alignof(struct ipcoff_copy) == 8, "ipcoff_copy align");
+static_assert(_Alignof(struct ipcoff_stats) == 8, "ipcoff_stats align");
 
 /* Command numbers: direction, magic, number and size, all of them. */
 static_assert(IPCOFF_IOC_MAGIC == 0xC9, "magic");
@@ -115,6 +126,7 @@ static_assert(IPCOFF_IOC_UNREGISTER == 0x4010C902u, "UNREGISTER number");
 static_assert(IPCOFF_IOC_GRANT == 0x4028C903u, "GRANT number");
 static_assert(IPCOFF_IOC_COPY == 0xC080C904u, "COPY number");
 static_assert(_IOC_NR(IPCOFF_IOC_COPY) == IPCOFF_NR_COPY, "COPY nr");
+static_assert(IPCOFF_IOC_STATS == 0xC140C905u, "STATS number");
 
 /* Values that travel in the structs. */
 static_assert(IPCOFF_ABI_VERSION == 1, "ABI version");
@@ -260,7 +272,7 @@ TEST_F(abi, unknown_commands)
 		uint8_t b[256];
 	} u;
 	const unsigned long cmds[] = {
-		_IOWR(IPCOFF_IOC_MAGIC, 0x05, struct ipcoff_info),
+		_IOWR(IPCOFF_IOC_MAGIC, IPCOFF_NR_STATS + 1, struct ipcoff_info),
 		_IOWR(IPCOFF_IOC_MAGIC, 0x3f, struct ipcoff_copy),
 		_IO(IPCOFF_IOC_MAGIC, 0xff),
 		/* right number, wrong magic */
@@ -461,6 +473,53 @@ TEST_F(abi, sized_copy)
 }
 
 /* Every command once, with its results checked (through compat in -m32). */
+/* STATS: module-wide counters that follow what this test does. */
+TEST_F(abi, stats)
+{
+	size_t ps = page_size();
+	struct ipcoff_stats st, st2;
+	uint64_t h, copied;
+	uint8_t *a;
+	int64_t v;
+
+	ASSERT_TRUE(self->info.features & IPCOFF_FEAT_STATS);
+	ASSERT_TRUE(self->info.ioctls & (1ULL << IPCOFF_NR_STATS));
+	memset(&st, 0, sizeof(st));
+	st.flags = 1;
+	EXPECT_EQ(-EINVAL, t_ioctl(self->fd, IPCOFF_IOC_STATS, &st));
+
+	a = mmap(NULL, 4 * ps, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, a);
+	memset(a, 1, 4 * ps);
+	ASSERT_EQ(0, t_register(self->fd, PTR(a), 4 * ps,
+				IPCOFF_REGION_WRITABLE, &h));
+	memset(&st, 0, sizeof(st));
+	ASSERT_EQ(0, t_ioctl(self->fd, IPCOFF_IOC_STATS, &st));
+	EXPECT_EQ(IPCOFF_ENGINE_COUNT, st.nr_engines);
+	EXPECT_LE(4, st.pinned_pages);
+	EXPECT_LE(1, st.regions);
+	/* The same numbers as sysfs (nothing else runs meanwhile). */
+	ASSERT_EQ(0, pinned_pages(&v));
+	EXPECT_EQ(v, (int64_t)st.pinned_pages);
+	ASSERT_EQ(0, live_regions(&v));
+	EXPECT_EQ(v, (int64_t)st.regions);
+	EXPECT_EQ(0, st.engine[IPCOFF_ENGINE_AUTO].requests);
+
+	ASSERT_EQ(0, t_copy_rr(self->fd, h, 2 * ps, h, 0, ps + 5, &copied));
+	memset(&st2, 0, sizeof(st2));
+	ASSERT_EQ(0, t_ioctl(self->fd, IPCOFF_IOC_STATS, &st2));
+	EXPECT_EQ(st.engine[IPCOFF_ENGINE_CPU].requests + 1,
+		  st2.engine[IPCOFF_ENGINE_CPU].requests);
+	EXPECT_EQ(st.engine[IPCOFF_ENGINE_CPU].bytes + ps + 5,
+		  st2.engine[IPCOFF_ENGINE_CPU].bytes);
+	EXPECT_LT(st.engine[IPCOFF_ENGINE_CPU].descriptors,
+		  st2.engine[IPCOFF_ENGINE_CPU].descriptors);
+	EXPECT_EQ(0, st2.engine[IPCOFF_ENGINE_CPU].depth);
+	EXPECT_EQ(0, t_unregister(self->fd, h));
+	munmap(a, 4 * ps);
+}
+
 TEST_F(abi, round_trip)
 {
 	size_t ps = page_size(), len = 2 * ps + 99;

@@ -160,6 +160,7 @@ TEST_F_TIMEOUT(dma, sizes_and_offsets, 300)
 		{ 16 * MIB, 4096, 1 },
 	};
 	struct ipcoff_info info;
+	struct ipcoff_stats st;
 	struct ipcoff_copy c;
 	unsigned int i;
 
@@ -191,6 +192,14 @@ TEST_F_TIMEOUT(dma, sizes_and_offsets, 300)
 		/* An idle engine takes every piece: none left to the CPU. */
 		EXPECT_EQ(fb0, dma_stat("fallbacks"));
 	}
+	/* The STATS ioctl tells the same as sysfs. */
+	memset(&st, 0, sizeof(st));
+	ASSERT_EQ(0, t_ioctl(self->fd, IPCOFF_IOC_STATS, &st));
+	EXPECT_EQ(dma_stat("requests"), (int64_t)st.engine[IPCOFF_ENGINE_DMA].requests);
+	EXPECT_EQ(dma_stat("bytes"), (int64_t)st.engine[IPCOFF_ENGINE_DMA].bytes);
+	EXPECT_EQ(dma_stat("descriptors"),
+		  (int64_t)st.engine[IPCOFF_ENGINE_DMA].descriptors);
+	EXPECT_EQ(PROV_CHANS, st.dma_chans);
 }
 
 TEST_F_TIMEOUT(dma, hugetlb_needs_fewer_descriptors, 300)

@@ -86,6 +86,7 @@ static void print_handshake(const struct ipcoff_info *info)
 {
 	static const char *const feat[] = {
 		"register", "grant", "copy", "iovec", "single-use", "copy-fallback",
+		"stats",
 	};
 	uint32_t mv = info->module_version;
 

@@ -56,6 +56,9 @@ ssize_t ipcoff_read(struct ipcoff *ipc, void *dst, size_t len,
 ssize_t ipcoff_write(struct ipcoff *ipc, uint64_t dst_handle,
 		     uint64_t dst_off, const void *src, size_t len);
 
+int ipcoff_get_stats(struct ipcoff *ipc, struct ipcoff_stats *stats,
+		     size_t size);
+
 const char *ipcoff_engine_name(unsigned int engine);
 
 static inline int ipcoff_has_feature(const struct ipcoff *ipc,

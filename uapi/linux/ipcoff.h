@@ -58,6 +58,7 @@ struct ipcoff_iovec {
 #define IPCOFF_FEAT_IOVEC	_BITULL(3)	/* local iovec endpoints */
 #define IPCOFF_FEAT_SINGLE_USE	_BITULL(4)	/* IPCOFF_REGION_SINGLE_USE */
 #define IPCOFF_FEAT_COPY_FALLBACK _BITULL(5)	/* IPCOFF_COPY_CPU_FALLBACK */
+#define IPCOFF_FEAT_STATS	_BITULL(6)	/* IPCOFF_IOC_STATS */
 
 /**
  * struct ipcoff_info - IPCOFF_IOC_GET_INFO handshake
@@ -215,6 +216,54 @@ struct ipcoff_copy {
 
 #define IPCOFF_COPY_SIZE_VER0	128
 
+/**
+ * struct ipcoff_engine_counters - what one engine did since the module loaded
+ * @requests: copies it completed successfully
+ * @bytes: bytes it moved
+ * @descriptors: hardware descriptors (dma) or page pieces (cpu) it issued
+ * @errors: copies it completed with an error
+ * @fallbacks: pieces it handed to the CPU (ring full, errors redone)
+ * @timeouts: copies whose waiter gave up on it
+ * @busy_ns: submit-to-complete nanoseconds summed over copies
+ * @depth: copies in flight now
+ * @pad: zero
+ */
+struct ipcoff_engine_counters {
+	__aligned_u64 requests;
+	__aligned_u64 bytes;
+	__aligned_u64 descriptors;
+	__aligned_u64 errors;
+	__aligned_u64 fallbacks;
+	__aligned_u64 timeouts;
+	__aligned_u64 busy_ns;
+	__u32 depth;
+	__u32 pad;
+};
+
+/**
+ * struct ipcoff_stats - IPCOFF_IOC_STATS, module-wide counters
+ * @flags: in, must be 0
+ * @nr_engines: out, entries of @engine filled (IPCOFF_ENGINE_COUNT)
+ * @pinned_pages: out, pages the module holds pinned
+ * @regions: out, regions not yet released
+ * @dma_chans: out, dmaengine channels in rotation
+ * @pad: out, zero
+ * @reserved: out, zero
+ * @engine: out, indexed by IPCOFF_ENGINE_* (AUTO's entry stays zero)
+ */
+struct ipcoff_stats {
+	__u32 flags;
+	__u32 nr_engines;
+	__aligned_u64 pinned_pages;
+	__aligned_u64 regions;
+	__u32 dma_chans;
+	__u32 pad;
+	__aligned_u64 reserved[4];
+	struct ipcoff_engine_counters engine[IPCOFF_ENGINE_COUNT];
+};
+
+#define IPCOFF_STATS_SIZE_VER0	320
+
 /*
  * IPCOFF_IOC_GET_INFO - _IOWR, struct ipcoff_info
  *	Return: 0; EINVAL (flags), EFAULT.
@@ -253,13 +302,18 @@ struct ipcoff_copy {
  *	not complete in time; its channel is taken out of rotation and the
  *	pages stay pinned until it does), ENOMEM (no memory, or the regions
  *	cannot be DMA-mapped for a forced dma copy).
- *	On EFAULT and EINTR, copied holds the bytes that did arrive.
+ *	On EFAULT, EINTR and EIO, copied holds the bytes that did arrive.
+ *
+ * IPCOFF_IOC_STATS - _IOWR, struct ipcoff_stats
+ *	Module-wide counters, the same as in /sys/class/misc/ipcoff/.
+ *	Return: 0; EINVAL (flags).
  */
 #define IPCOFF_NR_GET_INFO	0x00
 #define IPCOFF_NR_REGISTER	0x01
 #define IPCOFF_NR_UNREGISTER	0x02
 #define IPCOFF_NR_GRANT		0x03
 #define IPCOFF_NR_COPY		0x04
+#define IPCOFF_NR_STATS		0x05
 
 #define IPCOFF_IOC_GET_INFO \
 	_IOWR(IPCOFF_IOC_MAGIC, IPCOFF_NR_GET_INFO, struct ipcoff_info)
@@ -271,5 +325,7 @@ struct ipcoff_copy {
 	_IOW(IPCOFF_IOC_MAGIC, IPCOFF_NR_GRANT, struct ipcoff_grant)
 #define IPCOFF_IOC_COPY \
 	_IOWR(IPCOFF_IOC_MAGIC, IPCOFF_NR_COPY, struct ipcoff_copy)
+#define IPCOFF_IOC_STATS \
+	_IOWR(IPCOFF_IOC_MAGIC, IPCOFF_NR_STATS, struct ipcoff_stats)
 
 #endif /* _UAPI_LINUX_IPCOFF_H */
