@@ -51,21 +51,29 @@ static uint64_t ptr_to_u64(const void *p)
 	return (uint64_t)(uintptr_t)p;
 }
 
-/* Fills at most @size bytes: callers built against an older, smaller
- * struct ipcoff_info keep working when it grows. */
-int ipcoff_probe(struct ipcoff *ipc, struct ipcoff_info *info, size_t size)
+/*
+ * Runs a query ioctl into the library's own, zeroed struct @tmp of @tsize
+ * bytes and hands the caller at most @size of them: programs built against
+ * an older, smaller struct keep working when it grows.
+ */
+static int query(struct ipcoff *ipc, unsigned long cmd, void *tmp,
+		 size_t tsize, void *out, size_t size)
 {
-	struct ipcoff_info tmp = { .flags = 0 };
-	int ret;
+	int ret = do_ioctl(ipc, cmd, tmp);
 
-	ret = do_ioctl(ipc, IPCOFF_IOC_GET_INFO, &tmp);
 	if (ret)
 		return ret;
-	memcpy(info, &tmp, size < sizeof(tmp) ? size : sizeof(tmp));
+	memcpy(out, tmp, size < tsize ? size : tsize);
 	return 0;
 }
 
-/* Fills at most @size bytes, like ipcoff_probe(). */
+int ipcoff_probe(struct ipcoff *ipc, struct ipcoff_info *info, size_t size)
+{
+	struct ipcoff_info tmp = { .flags = 0 };
+
+	return query(ipc, IPCOFF_IOC_GET_INFO, &tmp, sizeof(tmp), info, size);
+}
+
 int ipcoff_get_stats(struct ipcoff *ipc, struct ipcoff_stats *stats,
 		     size_t size)
 {
@@ -75,11 +83,7 @@ int ipcoff_get_stats(struct ipcoff *ipc, struct ipcoff_stats *stats,
 	ret = need_features(ipc, IPCOFF_FEAT_STATS);
 	if (ret)
 		return ret;
-	ret = do_ioctl(ipc, IPCOFF_IOC_STATS, &tmp);
-	if (ret)
-		return ret;
-	memcpy(stats, &tmp, size < sizeof(tmp) ? size : sizeof(tmp));
-	return 0;
+	return query(ipc, IPCOFF_IOC_STATS, &tmp, sizeof(tmp), stats, size);
 }
 
 int ipcoff_open_path(struct ipcoff *ipc, const char *path, unsigned int flags)
