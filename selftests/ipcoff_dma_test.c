@@ -202,13 +202,35 @@ TEST_F_TIMEOUT(dma, sizes_and_offsets, 300)
 	EXPECT_EQ(PROV_CHANS, st.dma_chans);
 }
 
+/*
+ * Registers @src and @dst, copies @len bytes between them on the dma
+ * engine, checks the bytes and unregisters: the descriptors it took.
+ */
+static int64_t dma_descriptors(struct __test_metadata *_metadata, int fd,
+			       uint8_t *src, uint8_t *dst, size_t len)
+{
+	uint64_t hs = 0, hd = 0;
+	struct ipcoff_copy c;
+	int64_t d0, used;
+
+	pat_fill(src, len, 32, 0);
+	EXPECT_EQ(0, t_register(fd, PTR(src), len, 0, &hs));
+	EXPECT_EQ(0, t_register(fd, PTR(dst), len, IPCOFF_REGION_WRITABLE,
+				&hd));
+	d0 = dma_stat("descriptors");
+	EXPECT_EQ(0, dma_copy(fd, hd, 0, hs, 0, len, 0, &c));
+	used = dma_stat("descriptors") - d0;
+	EXPECT_EQ(len, pat_check(dst, len, 32, 0));
+	EXPECT_EQ(0, t_unregister(fd, hs));
+	EXPECT_EQ(0, t_unregister(fd, hd));
+	return used;
+}
+
 TEST_F_TIMEOUT(dma, hugetlb_needs_fewer_descriptors, 300)
 {
 	size_t hlen = 4 * MIB, map_len;
 	uint8_t *hsrc, *hdst;
-	uint64_t h1, h2;
-	int64_t d0, small, huge;
-	struct ipcoff_copy c;
+	int64_t small, huge;
 
 	SKIP_IF_SET(self->skip);
 	/*
@@ -228,16 +250,7 @@ TEST_F_TIMEOUT(dma, hugetlb_needs_fewer_descriptors, 300)
 		hsrc[map_len - 1] = 1;
 		hdst[map_len - 1] = 1;
 	}
-	pat_fill(hsrc, hlen, 32, 0);
-	ASSERT_EQ(0, t_register(self->fd, PTR(hsrc), hlen, 0, &h1));
-	ASSERT_EQ(0, t_register(self->fd, PTR(hdst), hlen,
-				IPCOFF_REGION_WRITABLE, &h2));
-	d0 = dma_stat("descriptors");
-	ASSERT_EQ(0, dma_copy(self->fd, h2, 0, h1, 0, hlen, 0, &c));
-	small = dma_stat("descriptors") - d0;
-	EXPECT_EQ(hlen, pat_check(hdst, hlen, 32, 0));
-	EXPECT_EQ(0, t_unregister(self->fd, h1));
-	EXPECT_EQ(0, t_unregister(self->fd, h2));
+	small = dma_descriptors(_metadata, self->fd, hsrc, hdst, hlen);
 	munmap(hsrc, hlen);
 	munmap(hdst, hlen);
 
@@ -245,21 +258,13 @@ TEST_F_TIMEOUT(dma, hugetlb_needs_fewer_descriptors, 300)
 	hdst = mem_map(MEM_HUGE_ANON, hlen, &map_len);
 	ASSERT_NE(NULL, hsrc);
 	ASSERT_NE(NULL, hdst);
-	pat_fill(hsrc, hlen, 32, 0);
-	ASSERT_EQ(0, t_register(self->fd, PTR(hsrc), hlen, 0, &h1));
-	ASSERT_EQ(0, t_register(self->fd, PTR(hdst), hlen,
-				IPCOFF_REGION_WRITABLE, &h2));
-	d0 = dma_stat("descriptors");
-	ASSERT_EQ(0, dma_copy(self->fd, h2, 0, h1, 0, hlen, 0, &c));
-	huge = dma_stat("descriptors") - d0;
-	EXPECT_EQ(hlen, pat_check(hdst, hlen, 32, 0));
+	huge = dma_descriptors(_metadata, self->fd, hsrc, hdst, hlen);
+	munmap(hsrc, map_len);
+	munmap(hdst, map_len);
+
 	TH_LOG("4 MiB: %lld descriptors in 4 KiB pages, %lld in huge pages",
 	       (long long)small, (long long)huge);
 	EXPECT_LE(huge * 4, small);
-	EXPECT_EQ(0, t_unregister(self->fd, h1));
-	EXPECT_EQ(0, t_unregister(self->fd, h2));
-	munmap(hsrc, map_len);
-	munmap(hdst, map_len);
 }
 
 TEST_F_TIMEOUT(dma, forced_engine_errors, 120)
