@@ -60,11 +60,56 @@ static int ipcoff_load_region(struct ipcoff_ctx *ctx,
 	region = ipcoff_region_get(ctx, ep->handle, access, claimed);
 	if (IS_ERR(region))
 		return PTR_ERR(region);
-	end->region = region;
-	end->offset = ep->offset;
+	end->one.region = region;
+	end->one.offset = ep->offset;
+	end->one.len = len;
+	end->ext = &end->one;
+	end->ext_cnt = 1;
 	if (check_add_overflow(ep->offset, len, &last) || last > region->len)
 		return -ERANGE;
 	return 0;
+}
+
+/*
+ * Pins the first @len bytes of a local iovec, one transient region per
+ * segment, for an engine that works on pages. On error the request's
+ * release puts what was pinned.
+ */
+static int ipcoff_pin_iovec(struct ipcoff_xfer_end *end, u64 len, bool write)
+{
+	u64 left = len;
+	u32 i;
+
+	end->ext = kcalloc(end->iov_cnt, sizeof(*end->ext), GFP_KERNEL);
+	if (!end->ext)
+		return -ENOMEM;
+	for (i = 0; i < end->iov_cnt && left; i++) {
+		struct ipcoff_extent *x = &end->ext[end->ext_cnt];
+		struct ipcoff_region *r;
+
+		if (!end->iov[i].len)
+			continue;
+		x->len = min(left, end->iov[i].len);
+		r = ipcoff_region_pin_user(end->iov[i].base, x->len, write);
+		if (IS_ERR(r))
+			return PTR_ERR(r);
+		x->region = r;
+		end->ext_cnt++;
+		left -= x->len;
+	}
+	return 0;
+}
+
+/* Gives an engine that needs pages pinned local iovecs. */
+static int ipcoff_pin_ends(struct ipcoff_request *req)
+{
+	int ret = 0;
+
+	if (!req->src.ext)
+		ret = ipcoff_pin_iovec(&req->src, req->len, false);
+	if (!ret && !req->dst.ext)
+		ret = ipcoff_pin_iovec(&req->dst, req->len, true);
+	return ret;
 }
 
 static bool ipcoff_overlap(const struct ipcoff_copy *req)
@@ -91,8 +136,9 @@ int ipcoff_copy(struct ipcoff_ctx *ctx, struct ipcoff_copy *args)
 	int ret;
 
 	args->copied = 0;
+	args->descriptors = 0;
 	if (args->flags & ~IPCOFF_COPY_FLAGS || args->reserved[0] ||
-	    args->reserved[1] || !args->len)
+	    !args->len)
 		return -EINVAL;
 	if (args->engine >= IPCOFF_ENGINE_COUNT)
 		return -EINVAL;
@@ -136,18 +182,35 @@ int ipcoff_copy(struct ipcoff_ctx *ctx, struct ipcoff_copy *args)
 		ret = PTR_ERR(e);
 		goto out;
 	}
+	if (e->needs_pages) {
+		ret = ipcoff_pin_ends(req);
+		/* The module's choice, not the caller's: the CPU can fault. */
+		if (ret == -EFAULT && !req->forced) {
+			atomic64_inc(&e->stats.fallbacks);
+			if (!ipcoff_end_region(&req->src))
+				ipcoff_end_unpin(&req->src);
+			if (!ipcoff_end_region(&req->dst))
+				ipcoff_end_unpin(&req->dst);
+			e = &ipcoff_engine_cpu;
+			ret = 0;
+		}
+		if (ret)
+			goto out;
+	}
 	req->engine = e;
 	args->engine = e->id;
 	ipcoff_request_submit(req);
 	ret = ipcoff_request_wait(req);
-	if (ret != -EINTR)
+	if (ret != -EINTR) {
 		args->copied = req->copied;
+		args->descriptors = req->descriptors;
+	}
 out:
 	/* A single use is spent only by a copy that worked. */
 	if (ret && src_claim)
-		ipcoff_region_unclaim(req->src.region);
+		ipcoff_region_unclaim(ipcoff_end_region(&req->src));
 	if (ret && dst_claim)
-		ipcoff_region_unclaim(req->dst.region);
+		ipcoff_region_unclaim(ipcoff_end_region(&req->dst));
 	ipcoff_request_put(req);
 	return ret;
 }

@@ -47,6 +47,8 @@ struct ipcoff_request;
  * @id: IPCOFF_ENGINE_*
  * @name: name in sysfs and logs
  * @present: whether the engine can take requests now
+ * @needs_pages: it works on pinned pages only: local iovecs are pinned
+ *	before it gets the request
  * @serves: 0 when the engine can run @req, else the errno a request that
  *	forces this engine gets
  * @submit: start @req; the engine calls ipcoff_request_complete() exactly
@@ -59,6 +61,7 @@ struct ipcoff_engine {
 	u32 id;
 	const char *name;
 	bool (*present)(void);
+	bool needs_pages;
 	int (*serves)(const struct ipcoff_request *req);
 	void (*submit)(struct ipcoff_request *req);
 	unsigned int (*timeout_ms)(void);
@@ -77,6 +80,7 @@ struct ipcoff_engine {
  * @engine: the engine that runs it
  * @result: 0 or -errno, valid once @done completed
  * @copied: bytes that arrived, valid once @done completed
+ * @descriptors: descriptors (dma) or page pieces (cpu) the engine issued
  * @start: submission time, for the engine's busy time
  * @done: completed by ipcoff_request_complete()
  * @lock: protects @priv against a waiter that gave up
@@ -92,6 +96,7 @@ struct ipcoff_request {
 	struct ipcoff_engine *engine;
 	int result;
 	u64 copied;
+	u64 descriptors;
 	ktime_t start;
 	struct completion done;
 	spinlock_t lock;	/* protects @priv */
@@ -106,6 +111,7 @@ void ipcoff_request_submit(struct ipcoff_request *req);
 void ipcoff_request_complete(struct ipcoff_request *req, int result,
 			     u64 copied);
 int ipcoff_request_wait(struct ipcoff_request *req);
+void ipcoff_end_unpin(struct ipcoff_xfer_end *end);
 
 /* engine.c */
 struct ipcoff_engine *ipcoff_engine_pick(u32 want,
@@ -119,6 +125,6 @@ extern const struct attribute_group ipcoff_dma_ctl_group;
 /* engine_cpu.c */
 extern struct ipcoff_engine ipcoff_engine_cpu;
 int ipcoff_cpu_copy(struct ipcoff_xfer_end *src, struct ipcoff_xfer_end *dst,
-		    u64 len, u64 *copied);
+		    u64 skip, u64 len, u64 *copied, u64 *pieces);
 
 #endif /* IPCOFF_ENGINE_H */

@@ -18,34 +18,43 @@
 /* Position of one side of the copy; advanced piece by piece. */
 struct ipcoff_cpu_pos {
 	struct ipcoff_xfer_end *end;
-	u64 pos;		/* region: byte offset into the region */
-	u32 idx;		/* iovec: current entry */
-	u64 off;		/* iovec: offset in the current entry */
+	u32 idx;		/* current extent, or iovec entry if unpinned */
+	u64 off;		/* offset in it; may start past its end */
 };
+
+static u64 ipcoff_cpu_part_len(struct ipcoff_cpu_pos *p)
+{
+	struct ipcoff_xfer_end *e = p->end;
+
+	return e->ext_cnt ? e->ext[p->idx].len : e->iov[p->idx].len;
+}
+
+/* Pinned memory: the page at the cursor and the offset in it. */
+static struct page *ipcoff_cpu_page(struct ipcoff_cpu_pos *p,
+				    unsigned int *poff)
+{
+	struct ipcoff_extent *x = &p->end->ext[p->idx];
+	u64 at = x->region->first_off + x->offset + p->off;
+
+	*poff = offset_in_page(at);
+	return x->region->pages[at >> PAGE_SHIFT];
+}
 
 /* Bytes available at the cursor without crossing a page or an entry. */
 static u64 ipcoff_cpu_span(struct ipcoff_cpu_pos *p)
 {
-	struct ipcoff_xfer_end *e = p->end;
+	unsigned int poff;
+	u64 n;
 
-	if (e->region)
-		return PAGE_SIZE - offset_in_page(e->region->first_off + p->pos);
-
-	while (p->off == e->iov[p->idx].len) {
+	while (p->off >= ipcoff_cpu_part_len(p)) {
+		p->off -= ipcoff_cpu_part_len(p);
 		p->idx++;
-		p->off = 0;
 	}
-	return e->iov[p->idx].len - p->off;
-}
-
-static struct page *ipcoff_cpu_page(struct ipcoff_cpu_pos *p,
-				    unsigned int *poff)
-{
-	struct ipcoff_region *r = p->end->region;
-	u64 at = r->first_off + p->pos;
-
-	*poff = offset_in_page(at);
-	return r->pages[at >> PAGE_SHIFT];
+	n = ipcoff_cpu_part_len(p) - p->off;
+	if (!p->end->ext_cnt)
+		return n;
+	ipcoff_cpu_page(p, &poff);
+	return min_t(u64, n, PAGE_SIZE - poff);
 }
 
 static void __user *ipcoff_cpu_uaddr(struct ipcoff_cpu_pos *p)
@@ -53,15 +62,7 @@ static void __user *ipcoff_cpu_uaddr(struct ipcoff_cpu_pos *p)
 	return u64_to_user_ptr(p->end->iov[p->idx].base + p->off);
 }
 
-static void ipcoff_cpu_advance(struct ipcoff_cpu_pos *p, u64 n)
-{
-	if (p->end->region)
-		p->pos += n;
-	else
-		p->off += n;
-}
-
-/* Copies @n bytes, never more than one page on the region side(s). */
+/* Copies @n bytes, never more than one page on a pinned side. */
 static u64 ipcoff_cpu_piece(struct ipcoff_cpu_pos *s, struct ipcoff_cpu_pos *d,
 			    u64 n)
 {
@@ -69,13 +70,13 @@ static u64 ipcoff_cpu_piece(struct ipcoff_cpu_pos *s, struct ipcoff_cpu_pos *d,
 	unsigned long left = 0;
 	void *src, *dst;
 
-	if (s->end->region && d->end->region) {
+	if (s->end->ext_cnt && d->end->ext_cnt) {
 		src = kmap_local_page(ipcoff_cpu_page(s, &soff));
 		dst = kmap_local_page(ipcoff_cpu_page(d, &doff));
 		memcpy(dst + doff, src + soff, n);
 		kunmap_local(dst);
 		kunmap_local(src);
-	} else if (s->end->region) {
+	} else if (s->end->ext_cnt) {
 		src = kmap_local_page(ipcoff_cpu_page(s, &soff));
 		left = copy_to_user(ipcoff_cpu_uaddr(d), src + soff, n);
 		kunmap_local(src);
@@ -97,50 +98,57 @@ static u64 ipcoff_cpu_piece(struct ipcoff_cpu_pos *s, struct ipcoff_cpu_pos *d,
 }
 
 /**
- * ipcoff_cpu_copy() - copy @len bytes with the calling CPU
- * @src: source; a region, or the caller's iovec
- * @dst: destination; a region, or the caller's iovec
- * @len: bytes to copy; both sides were checked to hold at least @len
+ * ipcoff_cpu_copy() - copy bytes with the calling CPU
+ * @src: source: pinned extents, or the caller's unpinned iovec
+ * @dst: destination: pinned extents, or the caller's unpinned iovec
+ * @skip: bytes of both sides to pass over first
+ * @len: bytes to copy; both sides were checked to hold @skip + @len
  * @copied: set to the bytes that arrived, also on error
+ * @pieces: if not NULL, set to the number of pieces the copy took
  *
- * At least one side is a region, so every piece is bounded by a page.
- * The copy stops at a fatal signal and reschedules every chunk.
+ * At least one side is pinned, so every piece is bounded by a page. An
+ * unpinned side is the calling process's memory. The copy stops at a
+ * fatal signal and reschedules every chunk.
  *
  * Return: 0, -EFAULT (iovec memory not accessible) or -EINTR.
  */
 int ipcoff_cpu_copy(struct ipcoff_xfer_end *src, struct ipcoff_xfer_end *dst,
-		    u64 len, u64 *copied)
+		    u64 skip, u64 len, u64 *copied, u64 *pieces)
 {
-	struct ipcoff_cpu_pos s = { .end = src, .pos = src->offset };
-	struct ipcoff_cpu_pos d = { .end = dst, .pos = dst->offset };
-	u64 done = 0, since_check = 0;
+	struct ipcoff_cpu_pos s = { .end = src, .off = skip };
+	struct ipcoff_cpu_pos d = { .end = dst, .off = skip };
+	u64 done = 0, since_check = 0, n_pieces = 0;
+	int ret = 0;
 
 	while (done < len) {
 		u64 n = min3(len - done, ipcoff_cpu_span(&s),
 			     ipcoff_cpu_span(&d));
 		u64 moved = ipcoff_cpu_piece(&s, &d, n);
 
-		atomic64_inc(&ipcoff_engine_cpu.stats.descriptors);
+		n_pieces++;
 		done += moved;
 		if (moved != n) {
-			*copied = done;
-			return -EFAULT;
+			ret = -EFAULT;
+			break;
 		}
-		ipcoff_cpu_advance(&s, n);
-		ipcoff_cpu_advance(&d, n);
+		s.off += n;
+		d.off += n;
 
 		since_check += n;
 		if (since_check >= IPCOFF_CPU_CHUNK && done < len) {
 			since_check = 0;
 			if (fatal_signal_pending(current)) {
-				*copied = done;
-				return -EINTR;
+				ret = -EINTR;
+				break;
 			}
 			cond_resched();
 		}
 	}
+	atomic64_add(n_pieces, &ipcoff_engine_cpu.stats.descriptors);
 	*copied = done;
-	return 0;
+	if (pieces)
+		*pieces = n_pieces;
+	return ret;
 }
 
 static bool ipcoff_cpu_present(void)
@@ -157,7 +165,8 @@ static int ipcoff_cpu_serves(const struct ipcoff_request *req)
 static void ipcoff_cpu_submit(struct ipcoff_request *req)
 {
 	u64 copied = 0;
-	int ret = ipcoff_cpu_copy(&req->src, &req->dst, req->len, &copied);
+	int ret = ipcoff_cpu_copy(&req->src, &req->dst, 0, req->len, &copied,
+				  &req->descriptors);
 
 	ipcoff_request_complete(req, ret, copied);
 }

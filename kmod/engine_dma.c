@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The dma engine: a copy between two regions becomes one dmaengine memcpy
- * descriptor per piece that is contiguous on both sides, striped over the
- * held channels. The same code drives ioatdma (in-order completion, prep
- * holds the channel lock until submit) and idxd (out-of-order completion,
- * no completion without DMA_PREP_INTERRUPT, fence ignored): every
- * descriptor asks for an interrupt, completion is counted per piece in any
- * order, and prep is always followed at once by submit.
+ * The dma engine: a copy between pinned memory (regions, or local iovecs
+ * pinned at submit) becomes one dmaengine memcpy descriptor per piece that
+ * is contiguous on both sides, striped over the held channels. The same
+ * code drives ioatdma (in-order completion, prep holds the channel lock
+ * until submit) and idxd (out-of-order completion, no completion without
+ * DMA_PREP_INTERRUPT, fence ignored): every descriptor asks for an
+ * interrupt, completion is counted per piece in any order, and prep is
+ * always followed at once by submit.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -54,6 +55,8 @@ struct ipcoff_dma_req;
  * @len: bytes
  * @src: bus address of the source
  * @dst: bus address of the destination
+ * @src_sync: the source is bounced (swiotlb): sync it for the device
+ * @dst_sync: the destination is bounced: sync it both ways
  * @state: enum ipcoff_piece_state
  */
 struct ipcoff_dma_piece {
@@ -63,6 +66,8 @@ struct ipcoff_dma_piece {
 	u32 len;
 	dma_addr_t src;
 	dma_addr_t dst;
+	bool src_sync;
+	bool dst_sync;
 	int state;
 };
 
@@ -72,8 +77,7 @@ struct ipcoff_dma_piece {
  * @pending: pieces not completed, plus one while submitting
  * @chans: the channels (referenced) the pieces go to
  * @nchans: entries in @chans
- * @smap: the source region's mapping
- * @dmap: the destination region's mapping
+ * @dev: the device all of them belong to
  * @work: finishes the request where a CPU redo is needed
  * @npieces: entries in @pieces
  * @pieces: the pieces, in copy order
@@ -83,59 +87,70 @@ struct ipcoff_dma_req {
 	atomic_t pending;
 	struct ipcoff_dma_chan *chans[IPCOFF_DMA_MAX_CHANS];
 	int nchans;
-	const struct ipcoff_dma_sgt *smap;
-	const struct ipcoff_dma_sgt *dmap;
+	struct device *dev;
 	struct work_struct work;
 	u32 npieces;
 	struct ipcoff_dma_piece pieces[];
 };
 
-/* A position in a mapped region: segment, and offset inside it. */
+/* A position in one side's mappings: extent, segment, offset. */
 struct ipcoff_sg_pos {
+	const struct ipcoff_xfer_end *end;
+	const struct ipcoff_dma_sgt **maps;	/* one per extent */
+	u32 idx;		/* extent */
+	u64 left;		/* bytes of the extent from the cursor on */
 	struct scatterlist *sg;
-	u64 off;
+	u64 off;		/* offset in @sg */
 };
 
-static void ipcoff_sg_seek(const struct ipcoff_dma_sgt *m, u64 off,
-			   struct ipcoff_sg_pos *p)
+static void ipcoff_sg_seek(struct ipcoff_sg_pos *p, u32 idx)
 {
-	struct scatterlist *sg = m->sgt.sgl;
+	const struct ipcoff_extent *x = &p->end->ext[idx];
+	struct scatterlist *sg = p->maps[idx]->sgt.sgl;
+	u64 off = x->offset;
 
 	while (off >= sg_dma_len(sg)) {
 		off -= sg_dma_len(sg);
 		sg = sg_next(sg);
 	}
+	p->idx = idx;
+	p->left = x->len;
 	p->sg = sg;
 	p->off = off;
 }
 
 static u64 ipcoff_sg_span(struct ipcoff_sg_pos *p)
 {
-	return sg_dma_len(p->sg) - p->off;
+	return min_t(u64, sg_dma_len(p->sg) - p->off, p->left);
 }
 
 static void ipcoff_sg_advance(struct ipcoff_sg_pos *p, u64 n)
 {
 	p->off += n;
-	if (p->off == sg_dma_len(p->sg) && !sg_is_last(p->sg)) {
+	p->left -= n;
+	if (!p->left) {
+		if (p->idx + 1 < p->end->ext_cnt)
+			ipcoff_sg_seek(p, p->idx + 1);
+	} else if (p->off == sg_dma_len(p->sg)) {
 		p->sg = sg_next(p->sg);
 		p->off = 0;
 	}
 }
 
-/* Walks both mappings; fills @pieces when non-NULL. Returns the count. */
+/* Walks both sides' mappings; fills @pieces when non-NULL. Returns the count. */
 static u32 ipcoff_dma_cut(const struct ipcoff_request *req,
-			  const struct ipcoff_dma_sgt *smap,
-			  const struct ipcoff_dma_sgt *dmap,
+			  const struct ipcoff_dma_sgt **smaps,
+			  const struct ipcoff_dma_sgt **dmaps,
 			  struct ipcoff_dma_piece *pieces)
 {
 	u64 max = max_t(u64, READ_ONCE(dma_max_xfer), PAGE_SIZE);
-	struct ipcoff_sg_pos s, d;
+	struct ipcoff_sg_pos s = { .end = &req->src, .maps = smaps };
+	struct ipcoff_sg_pos d = { .end = &req->dst, .maps = dmaps };
 	u64 done = 0;
 	u32 n = 0;
 
-	ipcoff_sg_seek(smap, req->src.offset, &s);
-	ipcoff_sg_seek(dmap, req->dst.offset, &d);
+	ipcoff_sg_seek(&s, 0);
+	ipcoff_sg_seek(&d, 0);
 	while (done < req->len) {
 		u64 len = min3(req->len - done, ipcoff_sg_span(&s),
 			       ipcoff_sg_span(&d));
@@ -146,6 +161,8 @@ static u32 ipcoff_dma_cut(const struct ipcoff_request *req,
 			pieces[n].len = len;
 			pieces[n].src = sg_dma_address(s.sg) + s.off;
 			pieces[n].dst = sg_dma_address(d.sg) + d.off;
+			pieces[n].src_sync = smaps[s.idx]->need_sync;
+			pieces[n].dst_sync = dmaps[d.idx]->need_sync;
 		}
 		n++;
 		done += len;
@@ -153,6 +170,21 @@ static u32 ipcoff_dma_cut(const struct ipcoff_request *req,
 		ipcoff_sg_advance(&d, len);
 	}
 	return n;
+}
+
+/* Every extent of one side mapped for @dev, into @maps. */
+static int ipcoff_dma_map_end(const struct ipcoff_xfer_end *end,
+			      struct device *dev,
+			      const struct ipcoff_dma_sgt **maps)
+{
+	u32 i;
+
+	for (i = 0; i < end->ext_cnt; i++) {
+		maps[i] = ipcoff_dma_map_region(end->ext[i].region, dev);
+		if (IS_ERR(maps[i]))
+			return PTR_ERR(maps[i]);
+	}
+	return 0;
 }
 
 /* The bytes that arrived, counted from the start up to the first hole. */
@@ -173,13 +205,11 @@ static u64 ipcoff_dma_prefix(struct ipcoff_dma_req *dr)
 static int ipcoff_dma_cpu_piece(struct ipcoff_request *req,
 				struct ipcoff_dma_piece *p)
 {
-	struct ipcoff_xfer_end src = req->src, dst = req->dst;
 	u64 copied;
 
-	src.offset += p->off;
-	dst.offset += p->off;
 	atomic64_inc(&ipcoff_engine_dma.stats.fallbacks);
-	return ipcoff_cpu_copy(&src, &dst, p->len, &copied);
+	return ipcoff_cpu_copy(&req->src, &req->dst, p->off, p->len, &copied,
+			       NULL);
 }
 
 static void ipcoff_dma_finish(struct ipcoff_dma_req *dr)
@@ -247,8 +277,8 @@ static void ipcoff_dma_piece_done(void *param,
 	if (res && res->result != DMA_TRANS_NOERROR) {
 		p->state = IPCOFF_PIECE_FAILED;
 	} else {
-		if (dr->dmap->need_sync)
-			dma_sync_single_for_cpu(dr->dmap->dev, p->dst, p->len,
+		if (p->dst_sync)
+			dma_sync_single_for_cpu(dr->dev, p->dst, p->len,
 						DMA_BIDIRECTIONAL);
 		p->state = IPCOFF_PIECE_DONE;
 	}
@@ -267,11 +297,11 @@ static bool ipcoff_dma_issue(struct ipcoff_dma_req *dr,
 	unsigned int tries = 0;
 	dma_cookie_t cookie;
 
-	if (dr->smap->need_sync)
-		dma_sync_single_for_device(dr->smap->dev, p->src, p->len,
+	if (p->src_sync)
+		dma_sync_single_for_device(dr->dev, p->src, p->len,
 					   DMA_BIDIRECTIONAL);
-	if (dr->dmap->need_sync)
-		dma_sync_single_for_device(dr->dmap->dev, p->dst, p->len,
+	if (p->dst_sync)
+		dma_sync_single_for_device(dr->dev, p->dst, p->len,
 					   DMA_BIDIRECTIONAL);
 	for (;;) {
 		int busy = atomic_read(&p->c->inflight);
@@ -300,6 +330,7 @@ static bool ipcoff_dma_issue(struct ipcoff_dma_req *dr,
 		return false;
 	}
 	atomic64_inc(&ipcoff_engine_dma.stats.descriptors);
+	dr->req->descriptors++;
 	return true;
 }
 
@@ -317,43 +348,57 @@ static int ipcoff_dma_same_device(struct ipcoff_dma_chan **chans, int n)
 	return kept;
 }
 
+/* NUMA node of the destination's first page: where the data is wanted. */
+static int ipcoff_dma_node(const struct ipcoff_request *req)
+{
+	const struct ipcoff_extent *x = &req->dst.ext[0];
+	u64 at = x->region->first_off + x->offset;
+
+	return page_to_nid(x->region->pages[at >> PAGE_SHIFT]);
+}
+
 static void ipcoff_dma_submit(struct ipcoff_request *req)
 {
 	struct ipcoff_dma_chan *chans[IPCOFF_DMA_MAX_CHANS];
-	const struct ipcoff_dma_sgt *smap, *dmap;
+	const struct ipcoff_dma_sgt **smaps, **dmaps;
 	struct ipcoff_dma_req *dr;
-	int nchans, node, i, ret;
-	struct ipcoff_region *d = req->dst.region;
+	int nchans, i, ret;
 	u32 n, k;
 
-	node = page_to_nid(d->pages[(d->first_off + req->dst.offset) >>
-				    PAGE_SHIFT]);
-	nchans = ipcoff_dma_chans_get(chans, IPCOFF_DMA_MAX_CHANS, node);
+	nchans = ipcoff_dma_chans_get(chans, IPCOFF_DMA_MAX_CHANS,
+				      ipcoff_dma_node(req));
 	if (!nchans) {
 		ret = -ENODEV;
 		goto err_put;
 	}
 	nchans = ipcoff_dma_same_device(chans, nchans);
 
-	smap = ipcoff_dma_map_region(req->src.region, chans[0]->dev);
-	dmap = ipcoff_dma_map_region(d, chans[0]->dev);
-	ret = IS_ERR(smap) ? PTR_ERR(smap) : IS_ERR(dmap) ? PTR_ERR(dmap) : 0;
-	if (ret)
-		goto err_put;
-
-	n = ipcoff_dma_cut(req, smap, dmap, NULL);
-	dr = kvzalloc(struct_size(dr, pieces, n), GFP_KERNEL);
-	if (!dr) {
+	smaps = kmalloc_array(req->src.ext_cnt + req->dst.ext_cnt,
+			      sizeof(*smaps), GFP_KERNEL);
+	if (!smaps) {
 		ret = -ENOMEM;
 		goto err_put;
 	}
+	dmaps = smaps + req->src.ext_cnt;
+	ret = ipcoff_dma_map_end(&req->src, chans[0]->dev, smaps);
+	if (!ret)
+		ret = ipcoff_dma_map_end(&req->dst, chans[0]->dev, dmaps);
+	if (ret)
+		goto err_maps;
+
+	n = ipcoff_dma_cut(req, smaps, dmaps, NULL);
+	dr = kvzalloc(struct_size(dr, pieces, n), GFP_KERNEL);
+	if (!dr) {
+		ret = -ENOMEM;
+		goto err_maps;
+	}
 	dr->req = req;
-	dr->smap = smap;
-	dr->dmap = dmap;
+	dr->dev = chans[0]->dev;
 	dr->npieces = n;
 	dr->nchans = nchans;
 	memcpy(dr->chans, chans, nchans * sizeof(chans[0]));
-	ipcoff_dma_cut(req, smap, dmap, dr->pieces);
+	ipcoff_dma_cut(req, smaps, dmaps, dr->pieces);
+	kfree(smaps);
 	atomic_set(&dr->pending, 1);	/* dropped once all are submitted */
 	req->priv = dr;
 
@@ -380,6 +425,8 @@ static void ipcoff_dma_submit(struct ipcoff_request *req)
 	ipcoff_dma_piece_put(dr);
 	return;
 
+err_maps:
+	kfree(smaps);
 err_put:
 	for (i = 0; i < nchans; i++)
 		ipcoff_dma_chan_put(chans[i]);
@@ -388,7 +435,8 @@ err_put:
 
 		/* The scheduler's choice, not the caller's: CPU instead. */
 		atomic64_inc(&ipcoff_engine_dma.stats.fallbacks);
-		ret = ipcoff_cpu_copy(&req->src, &req->dst, req->len, &copied);
+		ret = ipcoff_cpu_copy(&req->src, &req->dst, 0, req->len,
+				      &copied, &req->descriptors);
 		ipcoff_request_complete(req, ret, copied);
 		return;
 	}
@@ -424,16 +472,17 @@ static bool ipcoff_dma_present(void)
 	return ipcoff_dma_nr_chans() > 0;
 }
 
-/* Regions only: a worker cannot reach a caller's memory later. */
+/* Local iovecs are pinned before submit (needs_pages). */
 static int ipcoff_dma_serves(const struct ipcoff_request *req)
 {
-	return req->src.region && req->dst.region ? 0 : -EOPNOTSUPP;
+	return 0;
 }
 
 struct ipcoff_engine ipcoff_engine_dma = {
 	.id = IPCOFF_ENGINE_DMA,
 	.name = "dma",
 	.present = ipcoff_dma_present,
+	.needs_pages = true,
 	.serves = ipcoff_dma_serves,
 	.submit = ipcoff_dma_submit,
 	.timeout_ms = ipcoff_dma_timeout_ms,

@@ -38,7 +38,8 @@ union ipcoff_ioc_arg {
 #define IPCOFF_FEATURES (IPCOFF_FEAT_REGISTER | IPCOFF_FEAT_GRANT | \
 			 IPCOFF_FEAT_COPY | IPCOFF_FEAT_IOVEC | \
 			 IPCOFF_FEAT_SINGLE_USE | IPCOFF_FEAT_COPY_FALLBACK | \
-			 IPCOFF_FEAT_STATS)
+			 IPCOFF_FEAT_STATS | IPCOFF_FEAT_COPY_DESCRIPTORS | \
+			 IPCOFF_FEAT_DMA_IOVEC)
 
 static int ipcoff_ioc_get_info(struct ipcoff_ctx *ctx, void *arg)
 {

@@ -39,13 +39,15 @@ struct ipcoff_ctx {
  * @rcu: frees the struct after RCU readers of the table are done
  * @release_work: unpins from process context after the last reference
  * @handle: unguessable name given to user space
- * @owner: context that registered it; only compared, never dereferenced
+ * @owner: context that registered it (NULL for a transient pin); only
+ *	compared, never dereferenced
  * @owner_uid: euid of @owner's opener
  * @flags: IPCOFF_REGION_* given at registration
  * @state: IPCOFF_REGION_DEAD and IPCOFF_REGION_CONSUMED bits
  * @grant_lock: protects @grants
  * @grants: struct ipcoff_grant_entry list
- * @mm: address space charged for the pin (mmgrab'ed)
+ * @mm: address space charged for the pin (mmgrab'ed); NULL for a transient
+ *	pin of a local iovec, which is not charged
  * @pages: pinned pages
  * @npages: number of @pages
  * @first_off: offset of the region's first byte in @pages[0]
@@ -78,18 +80,40 @@ struct ipcoff_region {
 #define IPCOFF_REGION_CONSUMED	1	/* single-use region was used */
 
 /**
+ * struct ipcoff_extent - a pinned byte range a copy walks through
+ * @region: the region holding the pages, referenced by the request
+ * @offset: first byte in @region
+ * @len: bytes
+ */
+struct ipcoff_extent {
+	struct ipcoff_region *region;
+	u64 offset;
+	u64 len;
+};
+
+/**
  * struct ipcoff_xfer_end - one side of a copy as the engines see it
- * @region: the region, or NULL for the caller's iovec
- * @offset: byte offset into @region
- * @iov: kernel copy of the caller's iovec array
+ * @ext: pinned memory in copy order: a region endpoint's one range, or a
+ *	local iovec pinned at submit (a transient region per segment)
+ * @ext_cnt: entries in @ext; 0 for a local iovec that is not pinned
+ * @one: storage of @ext for a region endpoint
+ * @iov: kernel copy of the caller's iovec array (local iovec endpoints)
  * @iov_cnt: entries in @iov
  */
 struct ipcoff_xfer_end {
-	struct ipcoff_region *region;
-	u64 offset;
+	struct ipcoff_extent *ext;
+	u32 ext_cnt;
+	struct ipcoff_extent one;
 	struct ipcoff_iovec *iov;
 	u32 iov_cnt;
 };
+
+/* The registered region an endpoint names, or NULL for a local iovec. */
+static inline struct ipcoff_region *
+ipcoff_end_region(const struct ipcoff_xfer_end *end)
+{
+	return end->ext == &end->one ? end->one.region : NULL;
+}
 
 /* region.c */
 int ipcoff_region_register(struct ipcoff_ctx *ctx,
@@ -101,6 +125,7 @@ struct ipcoff_region *ipcoff_region_get(struct ipcoff_ctx *ctx, u64 handle,
 					u32 access, bool *claimed);
 void ipcoff_region_unclaim(struct ipcoff_region *region);
 void ipcoff_region_put(struct ipcoff_region *region);
+struct ipcoff_region *ipcoff_region_pin_user(u64 addr, u64 len, bool write);
 int ipcoff_region_init(void);
 void ipcoff_region_exit(void);
 long ipcoff_pinned_pages(void);

@@ -106,9 +106,9 @@ static int ipcoff_charge(struct mm_struct *mm, unsigned long npages)
 	return 0;
 }
 
-static int ipcoff_pin(struct ipcoff_region *region, unsigned long start)
+static int ipcoff_pin(struct ipcoff_region *region, unsigned long start,
+		      unsigned int gup)
 {
-	unsigned int gup = FOLL_LONGTERM;
 	unsigned long done = 0;
 	int ret;
 
@@ -149,8 +149,10 @@ static void ipcoff_region_release_work(struct work_struct *work)
 	unpin_user_pages_dirty_lock(region->pages, region->npages,
 				    region->flags & IPCOFF_REGION_WRITABLE);
 	atomic_long_sub(region->npages, &ipcoff_nr_pinned);
-	atomic64_sub(region->npages, &region->mm->pinned_vm);
-	mmdrop(region->mm);
+	if (region->mm) {
+		atomic64_sub(region->npages, &region->mm->pinned_vm);
+		mmdrop(region->mm);
+	}
 	kvfree(region->pages);
 	list_for_each_entry_safe(g, tmp, &region->grants, node)
 		kfree(g);
@@ -205,6 +207,40 @@ static void ipcoff_region_publish(struct ipcoff_region *region)
 	spin_unlock(&ipcoff_regions_lock);
 }
 
+/* A region with its page array, nothing pinned yet; one reference. */
+static struct ipcoff_region *ipcoff_region_alloc(u64 addr, u64 len,
+						 u32 flags)
+{
+	struct ipcoff_region *region;
+
+	region = kzalloc(sizeof(*region), GFP_KERNEL);
+	if (!region)
+		return NULL;
+	kref_init(&region->ref);
+	INIT_LIST_HEAD(&region->grants);
+	INIT_LIST_HEAD(&region->dma_maps);
+	spin_lock_init(&region->grant_lock);
+	region->flags = flags;
+	region->len = len;
+	region->first_off = offset_in_page(addr);
+	region->npages = (PAGE_ALIGN(addr + len) - (addr & PAGE_MASK)) >>
+			 PAGE_SHIFT;
+	region->pages = kvmalloc_array(region->npages, sizeof(*region->pages),
+				       GFP_KERNEL_ACCOUNT);
+	if (!region->pages) {
+		kfree(region);
+		return NULL;
+	}
+	return region;
+}
+
+/* Undoes ipcoff_region_alloc() for a region that never got pages. */
+static void ipcoff_region_free(struct ipcoff_region *region)
+{
+	kvfree(region->pages);
+	kfree(region);
+}
+
 /**
  * ipcoff_region_register() - pin user memory and name it
  * @ctx: the registering context, which becomes the owner
@@ -236,32 +272,17 @@ int ipcoff_region_register(struct ipcoff_ctx *ctx,
 	if (ret)
 		return ret;
 
-	region = kzalloc(sizeof(*region), GFP_KERNEL);
+	region = ipcoff_region_alloc(reg->addr, reg->len, reg->flags);
 	if (!region)
 		return -ENOMEM;
-	kref_init(&region->ref);
-	INIT_LIST_HEAD(&region->grants);
-	INIT_LIST_HEAD(&region->dma_maps);
-	spin_lock_init(&region->grant_lock);
 	region->owner = ctx;
 	region->owner_uid = ctx->cred->euid;
-	region->flags = reg->flags;
-	region->len = reg->len;
-	region->first_off = offset_in_page(reg->addr);
-	region->npages = (end - start) >> PAGE_SHIFT;
-
-	region->pages = kvmalloc_array(region->npages, sizeof(*region->pages),
-				       GFP_KERNEL_ACCOUNT);
-	if (!region->pages) {
-		ret = -ENOMEM;
-		goto err_free_region;
-	}
 
 	ret = ipcoff_charge(mm, region->npages);
 	if (ret)
-		goto err_free_pages;
+		goto err_free;
 
-	ret = ipcoff_pin(region, start);
+	ret = ipcoff_pin(region, start, FOLL_LONGTERM);
 	if (ret)
 		goto err_uncharge;
 
@@ -280,11 +301,45 @@ int ipcoff_region_register(struct ipcoff_ctx *ctx,
 
 err_uncharge:
 	atomic64_sub(region->npages, &mm->pinned_vm);
-err_free_pages:
-	kvfree(region->pages);
-err_free_region:
-	kfree(region);
+err_free:
+	ipcoff_region_free(region);
 	return ret;
+}
+
+/**
+ * ipcoff_region_pin_user() - pin the caller's memory for one copy
+ * @addr: user address, any alignment
+ * @len: bytes, non-zero
+ * @write: the copy writes into it
+ *
+ * For a local iovec that an engine reaches later or from another context
+ * (DMA, a worker). Like O_DIRECT, the pin lasts one request: it is not
+ * long-term and not charged to RLIMIT_MEMLOCK, and it has no handle.
+ * Pages are unpinned when the request drops its reference.
+ *
+ * Return: a region with one reference, or an ERR_PTR(): -EFAULT where
+ * the memory is not mapped (or not writable for @write), -ENOMEM, -EINTR.
+ */
+struct ipcoff_region *ipcoff_region_pin_user(u64 addr, u64 len, bool write)
+{
+	struct ipcoff_region *region;
+	int ret;
+
+	if (!len || addr + len < addr ||
+	    !access_ok(u64_to_user_ptr(addr), len))
+		return ERR_PTR(-EFAULT);
+	region = ipcoff_region_alloc(addr, len,
+				     write ? IPCOFF_REGION_WRITABLE : 0);
+	if (!region)
+		return ERR_PTR(-ENOMEM);
+	ret = ipcoff_pin(region, addr & PAGE_MASK, 0);
+	if (ret) {
+		ipcoff_region_free(region);
+		return ERR_PTR(ret);
+	}
+	atomic_long_add(region->npages, &ipcoff_nr_pinned);
+	atomic_long_inc(&ipcoff_nr_regions);
+	return region;
 }
 
 /* Caller holds ctx->lock. Drops the registration's reference. */

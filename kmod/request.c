@@ -24,10 +24,27 @@ struct ipcoff_request *ipcoff_request_alloc(void)
 	return req;
 }
 
+/**
+ * ipcoff_end_unpin() - drop the pinned memory of one side of a copy
+ * @end: the side; a local iovec becomes unpinned again
+ *
+ * Callable from any context: region puts only queue work.
+ */
+void ipcoff_end_unpin(struct ipcoff_xfer_end *end)
+{
+	u32 i;
+
+	for (i = 0; i < end->ext_cnt; i++)
+		ipcoff_region_put(end->ext[i].region);
+	if (end->ext != &end->one)
+		kfree(end->ext);
+	end->ext = NULL;
+	end->ext_cnt = 0;
+}
+
 static void ipcoff_end_release(struct ipcoff_xfer_end *end)
 {
-	if (end->region)
-		ipcoff_region_put(end->region);
+	ipcoff_end_unpin(end);
 	kfree(end->iov);
 }
 

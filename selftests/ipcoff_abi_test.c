@@ -96,7 +96,8 @@ LAYOUT(ipcoff_copy, flags, 88);
 LAYOUT(ipcoff_copy, engine, 92);
 LAYOUT(ipcoff_copy, user_data, 96);
 LAYOUT(ipcoff_copy, copied, 104);
-LAYOUT(ipcoff_copy, reserved, 112);
+LAYOUT(ipcoff_copy, descriptors, 112);
+LAYOUT(ipcoff_copy, reserved, 120);
 
 static_assert(sizeof(struct ipcoff_engine_counters) == 64, "counters size");
 LAYOUT(ipcoff_engine_counters, busy_ns, 48);

@@ -622,6 +622,25 @@ TEST_F(copy, offset_out_of_range)
 	EXPECT_EQ(100, pat_check(self->dmap + S - 100, 100, 71, S - 100));
 }
 
+/* The cpu engine reports the page pieces a copy was cut into. */
+TEST_F(copy, descriptors_reported)
+{
+	struct ipcoff_copy c = { .len = 3 * self->ps,
+				 .engine = IPCOFF_ENGINE_CPU };
+
+	/* Page-aligned on both sides: one piece per page. */
+	ep_region(&c.src, self->hs, 0);
+	ep_region(&c.dst, self->hd, 0);
+	ASSERT_EQ(0, t_copy(self->fd, &c));
+	EXPECT_EQ(3, c.descriptors);
+	/* One side off by a byte: every page boundary of either side cuts. */
+	c.engine = IPCOFF_ENGINE_CPU;
+	ep_region(&c.src, self->hs, 1);
+	ASSERT_EQ(0, t_copy(self->fd, &c));
+	EXPECT_EQ(6, c.descriptors);
+	EXPECT_EQ(3 * self->ps, pat_check(self->dmap, 3 * self->ps, 71, 1));
+}
+
 TEST_F(copy, bad_arguments)
 {
 	struct ipcoff_iovec iov = { .base = PTR(self->out), .len = 256 };
@@ -639,7 +658,9 @@ TEST_F(copy, bad_arguments)
 	COPY_EXPECT(-EINVAL, c.flags = IPCOFF_COPY_FLAGS << 1);
 	COPY_EXPECT(-EINVAL, c.flags = 0x80000000u);
 	COPY_EXPECT(-EINVAL, c.reserved[0] = 1);
-	COPY_EXPECT(-EINVAL, c.reserved[1] = 1ULL << 63);
+	COPY_EXPECT(-EINVAL, c.reserved[0] = 1ULL << 63);
+	/* An output: whatever comes in is overwritten. */
+	COPY_EXPECT(0, c.descriptors = ~0ULL);
 	COPY_EXPECT(-EINVAL, c.len = 0);
 	COPY_EXPECT(-EINVAL, c.src.type = 0);
 	COPY_EXPECT(-EINVAL, c.src.type = 3);

@@ -12,6 +12,7 @@
 #include "common.h"
 
 #define PROV_KO		"/selftests/ipcoff_dmaprov.ko"
+#define IPCOFF_KO	"/ipcoff.ko"
 #define PROV_PARAMS	"/sys/module/ipcoff_dmaprov/parameters/"
 #define IPCOFF_PARAMS	"/sys/module/ipcoff/parameters/"
 #define PROV_CHANS	2
@@ -220,6 +221,7 @@ static int64_t dma_descriptors(struct __test_metadata *_metadata, int fd,
 	d0 = dma_stat("descriptors");
 	EXPECT_EQ(0, dma_copy(fd, hd, 0, hs, 0, len, 0, &c));
 	used = dma_stat("descriptors") - d0;
+	EXPECT_EQ(used, c.descriptors);
 	EXPECT_EQ(len, pat_check(dst, len, 32, 0));
 	EXPECT_EQ(0, t_unregister(fd, hs));
 	EXPECT_EQ(0, t_unregister(fd, hd));
@@ -267,22 +269,101 @@ TEST_F_TIMEOUT(dma, hugetlb_needs_fewer_descriptors, 300)
 	EXPECT_LE(huge * 4, small);
 }
 
+/* Local iovecs are pinned at submit and then copied by the engine. */
+TEST_F_TIMEOUT(dma, iovec_endpoints, 120)
+{
+	static const size_t seg[] = { 1, 4095, 0, 3 * 4096 + 7, 65536, 13 };
+	size_t at[ARRAY_SIZE(seg)], total = 0, pos = 3, k;
+	struct ipcoff_iovec iov[ARRAY_SIZE(seg)];
+	const size_t blen = 2 * MIB;
+	int64_t pinned0, v, d0;
+	struct ipcoff_copy c;
+	uint8_t *buf, *hole;
+
+	SKIP_IF_SET(self->skip);
+	ASSERT_EQ(0, counter_settle(pinned_pages, &pinned0));
+	buf = mmap(NULL, blen, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	/* Segments at odd addresses with gaps, one of them empty. */
+	for (k = 0; k < ARRAY_SIZE(seg); k++) {
+		at[k] = pos;
+		iov[k].base = PTR(buf + pos);
+		iov[k].len = seg[k];
+		pat_fill(buf + pos, seg[k], 40, total);
+		total += seg[k];
+		pos += seg[k] + 100;
+	}
+
+	/* iovec -> region */
+	memset(&c, 0, sizeof(c));
+	c.len = total;
+	c.engine = IPCOFF_ENGINE_DMA;
+	ep_iov(&c.src, iov, ARRAY_SIZE(seg));
+	ep_region(&c.dst, self->hd, 5);
+	d0 = dma_stat("descriptors");
+	ASSERT_EQ(0, t_copy(self->fd, &c));
+	EXPECT_EQ(IPCOFF_ENGINE_DMA, c.engine);
+	EXPECT_EQ(total, c.copied);
+	EXPECT_EQ(dma_stat("descriptors") - d0, c.descriptors);
+	EXPECT_LE(ARRAY_SIZE(seg) - 1, c.descriptors);
+	EXPECT_EQ(total, pat_check(self->dst + 5, total, 40, 0));
+
+	/* region -> iovec: the segments fill, the gaps stay as they were. */
+	memset(buf, 0xa5, blen);
+	c.engine = IPCOFF_ENGINE_DMA;
+	ep_region(&c.src, self->hs, 7);
+	ep_iov(&c.dst, iov, ARRAY_SIZE(seg));
+	ASSERT_EQ(0, t_copy(self->fd, &c));
+	EXPECT_EQ(IPCOFF_ENGINE_DMA, c.engine);
+	EXPECT_EQ(total, c.copied);
+	for (pos = 7, k = 0; k < ARRAY_SIZE(seg); pos += seg[k], k++) {
+		EXPECT_EQ(seg[k], pat_check(buf + at[k], seg[k], 31, pos))
+			TH_LOG("segment %zu", k);
+		EXPECT_EQ(0xa5, buf[at[k] + seg[k]]);
+	}
+	/* The transient pins went with the copies. */
+	EXPECT_EQ(0, counter_wait(pinned_pages, pinned0, SETTLE_MS, &v))
+		TH_LOG("pinned_pages %lld, baseline %lld", (long long)v,
+		       (long long)pinned0);
+
+	/* A hole in the iovec: forced dma pins first and copies nothing... */
+	hole = mmap(NULL, page_size(), PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, hole);
+	munmap(hole, page_size());
+	iov[1].base = PTR(hole);
+	memset(self->dst, 0, 2 * total);
+	c.engine = IPCOFF_ENGINE_DMA;
+	ep_iov(&c.src, iov, ARRAY_SIZE(seg));
+	ep_region(&c.dst, self->hd, 0);
+	EXPECT_EQ(-EFAULT, t_copy(self->fd, &c));
+	EXPECT_EQ(0, c.copied);
+	EXPECT_EQ(0, self->dst[0]);
+	/* ...while auto, having chosen dma itself, copies up to the hole. */
+	ASSERT_EQ(0, write_text(IPCOFF_PARAMS "dma_auto_min", "4096"));
+	c.engine = IPCOFF_ENGINE_AUTO;
+	EXPECT_EQ(-EFAULT, t_copy(self->fd, &c));
+	ASSERT_EQ(0, write_text(IPCOFF_PARAMS "dma_auto_min", "262144"));
+	EXPECT_EQ(IPCOFF_ENGINE_CPU, c.engine);
+	EXPECT_EQ(seg[0], c.copied);
+	EXPECT_EQ(0, memcmp(self->dst, buf + at[0], seg[0]));
+	EXPECT_EQ(0, counter_wait(pinned_pages, pinned0, SETTLE_MS, &v))
+		TH_LOG("pinned_pages %lld, baseline %lld", (long long)v,
+		       (long long)pinned0);
+	munmap(buf, blen);
+}
+
 TEST_F_TIMEOUT(dma, forced_engine_errors, 120)
 {
-	struct ipcoff_iovec iov = { PTR(self->dst), 4096 };
 	struct ipcoff_copy c = { .len = 4096, .engine = IPCOFF_ENGINE_DMA };
 	struct ipcoff_info info;
 
 	SKIP_IF_SET(self->skip);
-	/* dma serves region to region only, and says so. */
-	ep_region(&c.src, self->hs, 0);
-	ep_iov(&c.dst, &iov, 1);
-	EXPECT_EQ(-EOPNOTSUPP, t_copy(self->fd, &c));
-	EXPECT_EQ(0, c.copied);
-
 	/* Auto picks dma from the threshold up, cpu below it. */
 	ASSERT_EQ(0, write_text(IPCOFF_PARAMS "dma_auto_min", "65536"));
 	c.engine = IPCOFF_ENGINE_AUTO;
+	ep_region(&c.src, self->hs, 0);
 	ep_region(&c.dst, self->hd, 0);
 	c.len = 65536;
 	EXPECT_EQ(0, t_copy(self->fd, &c));
@@ -378,6 +459,27 @@ TEST_F_TIMEOUT(dma, provider_unload_needs_release, 120)
 	EXPECT_EQ(0, v);
 	EXPECT_EQ(0, prov_unload());
 	/* Loaded again after ipcoff: a rescan finds it. */
+	ASSERT_EQ(0, prov_load("channels=1"));
+	ASSERT_EQ(0, write_text(IPCOFF_SYSFS "/dma_rescan", "1"));
+	ASSERT_EQ(0, read_u64_file(IPCOFF_SYSFS "/dma_chans", &v));
+	EXPECT_EQ(1, v);
+}
+
+/* The other order: ipcoff goes first and lets every channel go. */
+TEST_F_TIMEOUT(dma, ipcoff_unload_first, 120)
+{
+	int64_t v;
+
+	SKIP_IF_SET(self->skip);
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_EQ(0, counter_settle(pinned_pages, &v));
+	ASSERT_EQ(0, module_unload("ipcoff"));
+	EXPECT_EQ(0, prov_unload());
+	/* Loaded again, ipcoff finds no channel; the provider comes back. */
+	ASSERT_EQ(0, module_load(IPCOFF_KO, ""));
+	ASSERT_EQ(0, read_u64_file(IPCOFF_SYSFS "/dma_chans", &v));
+	EXPECT_EQ(0, v);
 	ASSERT_EQ(0, prov_load("channels=1"));
 	ASSERT_EQ(0, write_text(IPCOFF_SYSFS "/dma_rescan", "1"));
 	ASSERT_EQ(0, read_u64_file(IPCOFF_SYSFS "/dma_chans", &v));

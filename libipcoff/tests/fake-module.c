@@ -171,7 +171,7 @@ static int fake_copy(struct ipcoff_copy *req)
 	int err;
 
 	memcpy(&fake.seen.copy, req, sizeof(*req));
-	if (req->flags || req->reserved[0] || req->reserved[1] || !req->len ||
+	if (req->flags || req->reserved[0] || !req->len ||
 	    req->engine >= IPCOFF_ENGINE_COUNT)
 		return EINVAL;
 	if (req->src.type != IPCOFF_EP_REGION &&

@@ -179,7 +179,7 @@ static void check_copy_tail(const struct ipcoff_copy *c, uint64_t len)
 	CHECK_EQ(c->user_data, 0);
 	CHECK_EQ(c->copied, 0);
 	CHECK_EQ(c->reserved[0], 0);
-	CHECK_EQ(c->reserved[1], 0);
+	CHECK_EQ(c->descriptors, 0);
 }
 
 /* ------------------------------------------------------------------ */

@@ -59,6 +59,8 @@ struct ipcoff_iovec {
 #define IPCOFF_FEAT_SINGLE_USE	_BITULL(4)	/* IPCOFF_REGION_SINGLE_USE */
 #define IPCOFF_FEAT_COPY_FALLBACK _BITULL(5)	/* IPCOFF_COPY_CPU_FALLBACK */
 #define IPCOFF_FEAT_STATS	_BITULL(6)	/* IPCOFF_IOC_STATS */
+#define IPCOFF_FEAT_COPY_DESCRIPTORS _BITULL(7)	/* ipcoff_copy.descriptors */
+#define IPCOFF_FEAT_DMA_IOVEC	_BITULL(8)	/* dma engine takes local iovecs */
 
 /**
  * struct ipcoff_info - IPCOFF_IOC_GET_INFO handshake
@@ -197,6 +199,10 @@ struct ipcoff_endpoint {
  * @engine: in, IPCOFF_ENGINE_*; out, the engine that ran the copy
  * @user_data: in, opaque to the module; reserved for completion entries
  * @copied: out, bytes copied (also written when a copy stops early)
+ * @descriptors: out, hardware descriptors (dma) or page pieces (cpu) the
+ *	copy was cut into: without an IOMMU a dma copy between 4 KiB pages
+ *	takes one per page, between huge pages one per 2 MiB (or
+ *	dma_max_xfer); ignored on input (IPCOFF_FEAT_COPY_DESCRIPTORS)
  * @reserved: must be 0
  *
  * At least one endpoint is a region. When both name the same region their
@@ -211,7 +217,8 @@ struct ipcoff_copy {
 	__u32 engine;
 	__aligned_u64 user_data;
 	__aligned_u64 copied;
-	__aligned_u64 reserved[2];
+	__aligned_u64 descriptors;
+	__aligned_u64 reserved[1];
 };
 
 #define IPCOFF_COPY_SIZE_VER0	128
@@ -295,8 +302,9 @@ struct ipcoff_stats {
  *	(no such region), EACCES (no access for the opener's uid, revoked,
  *	single-use region already used, destination not WRITABLE), ERANGE
  *	(offset + len outside the region), ENODEV (engine not present),
- *	EOPNOTSUPP (the forced engine cannot serve these endpoints: dma
- *	needs two regions), EFAULT (iovec memory not accessible), EINTR
+ *	EOPNOTSUPP (the forced engine cannot serve these endpoints),
+ *	EFAULT (iovec memory not accessible; a forced dma copy pins local
+ *	iovecs first and copies nothing then), EINTR
  *	(fatal signal), EIO (the DMA engine reported an error and
  *	IPCOFF_COPY_CPU_FALLBACK was not set), ETIMEDOUT (the DMA engine did
  *	not complete in time; its channel is taken out of rotation and the
