@@ -3,8 +3,9 @@
  * An independent check of the test provider: the kernel's own dmatest
  * client copies through it in both personalities and must report every
  * test passed, and exactly one failure when the provider is told to fail
- * one descriptor. Runs where the guest has dmatest.ko (the debug kernel);
- * Debian's kernels do not ship it (SKIP).
+ * one descriptor. The debug kernel has dmatest.ko among its modules;
+ * for Debian's kernels, which do not ship it, scripts/build-dmatest builds
+ * it from their linux-source. A guest without it reports SKIP.
  */
 #include <sys/klog.h>
 
@@ -24,10 +25,6 @@ static int dmatest_set(const char *param, const char *val)
 	return write_text(path, val);
 }
 
-/*
- * Runs dmatest once and sums the "summary N tests, F failures" lines it
- * logs after a marker naming @what. Returns the number of summary lines.
- */
 /* Sums the summary lines logged after @marker; returns their number. */
 static int dmatest_summaries(const char *marker, long *tests, long *failures)
 {
