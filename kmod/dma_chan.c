@@ -79,12 +79,17 @@ void ipcoff_dma_chan_put(struct ipcoff_dma_chan *c)
 	kref_put(&c->ref, ipcoff_dma_chan_release);
 }
 
-static bool ipcoff_dma_chan_usable(struct ipcoff_dma_chan *c, int node)
+/* 0: on @node (or no node asked for), 1: node unknown, 2: another node. */
+static int ipcoff_dma_chan_distance(const struct ipcoff_dma_chan *c, int node)
 {
-	if (!c || READ_ONCE(c->broken))
-		return false;
-	return node == NUMA_NO_NODE || c->node == NUMA_NO_NODE ||
-	       c->node == node;
+	if (node == NUMA_NO_NODE || c->node == node)
+		return 0;
+	return c->node == NUMA_NO_NODE ? 1 : 2;
+}
+
+static bool ipcoff_dma_chan_usable(struct ipcoff_dma_chan *c)
+{
+	return c && !READ_ONCE(c->broken);
 }
 
 /**
@@ -93,8 +98,9 @@ static bool ipcoff_dma_chan_usable(struct ipcoff_dma_chan *c, int node)
  * @max: room in @chans
  * @node: NUMA node of the memory; channels there are preferred
  *
- * Channels on @node when there are any, else all; the starting channel
- * rotates so concurrent requests spread over the channels.
+ * The nearest channels there are: those on @node, else those of unknown
+ * node, else all; the starting channel rotates so concurrent requests
+ * spread over the channels.
  *
  * Return: the number of channels in @chans (0: no dma engine).
  */
@@ -104,14 +110,14 @@ int ipcoff_dma_chans_get(struct ipcoff_dma_chan **chans, int max, int node)
 	int n = 0, pass, i;
 
 	rcu_read_lock();
-	for (pass = 0; pass < 2 && !n; pass++) {
+	for (pass = 0; pass < 3 && !n; pass++) {
 		for (i = 0; i < IPCOFF_DMA_MAX_CHANS && n < max; i++) {
 			int slot = (start + i) % IPCOFF_DMA_MAX_CHANS;
 			struct ipcoff_dma_chan *c;
 
 			c = rcu_dereference(ipcoff_chans[slot]);
-			if (ipcoff_dma_chan_usable(c, pass ? NUMA_NO_NODE :
-						   node) &&
+			if (ipcoff_dma_chan_usable(c) &&
+			    ipcoff_dma_chan_distance(c, node) <= pass &&
 			    kref_get_unless_zero(&c->ref))
 				chans[n++] = c;
 		}
@@ -131,8 +137,7 @@ int ipcoff_dma_nr_chans(void)
 
 	rcu_read_lock();
 	for (i = 0; i < IPCOFF_DMA_MAX_CHANS; i++)
-		if (ipcoff_dma_chan_usable(rcu_dereference(ipcoff_chans[i]),
-					   NUMA_NO_NODE))
+		if (ipcoff_dma_chan_usable(rcu_dereference(ipcoff_chans[i])))
 			n++;
 	rcu_read_unlock();
 	return n;

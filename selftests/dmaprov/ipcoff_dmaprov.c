@@ -4,10 +4,13 @@
  * clients (ipcoff's DMA engine, the kernel's dmatest) where no DMA hardware
  * exists, such as a QEMU guest.
  *
- * One platform device, one dma_device with DMA_MEMCPY | DMA_PRIVATE and a
- * few channels.  Each channel runs its descriptors on its own kernel thread
- * ("dmaprov/N"), copying between the bus addresses it was given as a device
- * would, after translating them back to physical memory.
+ * One platform device (or several: devices=), each with one dma_device with
+ * DMA_MEMCPY | DMA_PRIVATE and a few channels, and each on a NUMA node
+ * (device i on the i-th online node, wrapping; nodes= places them
+ * explicitly).  Each channel runs its descriptors on its own kernel thread
+ * ("dmaprov/N", or "dmaprov/D.N" with several devices), copying between the
+ * bus addresses it was given as a device would, after translating them back
+ * to physical memory.
  *
  * Two personalities, chosen at load time, mimic the quirks clients meet on
  * real hardware:
@@ -42,6 +45,7 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
+#include <linux/nodemask.h>
 #include <linux/platform_device.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
@@ -53,6 +57,7 @@
 
 #define DMAPROV_NAME		"ipcoff-dmaprov"
 #define DMAPROV_MAX_CHANNELS	16
+#define DMAPROV_MAX_DEVICES	8
 #define DMAPROV_MAX_RING	65536
 
 enum dmaprov_personality {
@@ -84,6 +89,15 @@ struct dmaprov_desc {
 };
 
 struct dmaprov_dev;
+
+/* Descriptor counters, kept per device and module-wide since load. */
+enum dmaprov_stat {
+	DMAPROV_EXECUTED,	/* executed, failed ones included */
+	DMAPROV_FAILED,		/* failed: fail_nth, unreachable address */
+	DMAPROV_NEVER_COMPLETED, /* idxd: without DMA_PREP_INTERRUPT */
+	DMAPROV_BYTES,		/* bytes copied by successful descriptors */
+	DMAPROV_NR_STATS,
+};
 
 /**
  * struct dmaprov_chan - one channel and its thread
@@ -122,26 +136,32 @@ struct dmaprov_chan {
 };
 
 /**
- * struct dmaprov_dev - the provider
+ * struct dmaprov_dev - one device of the provider
  * @dma: the dmaengine device
- * @dev: the platform device's struct device, which clients map against
+ * @dev: the platform device's struct device, which clients map against;
+ *	 its NUMA node is the device's
+ * @link: entry in dmaprov_devs
  * @personality: DMAPROV_IOAT or DMAPROV_IDXD, fixed at probe
  * @nr_chans: number of entries in @chans
  * @chans: the channels
+ * @stats: this device's share of the module-wide counters, by
+ *	   enum dmaprov_stat
  */
 struct dmaprov_dev {
 	struct dma_device dma;
 	struct device *dev;
+	struct list_head link;
 	enum dmaprov_personality personality;
 	unsigned int nr_chans;
 	struct dmaprov_chan *chans;
+	atomic64_t stats[DMAPROV_NR_STATS];
 };
 
-/* The bound device, for parameter writes that act on it. */
+/* The bound devices, for parameter writes that act on them. */
 static DEFINE_MUTEX(dmaprov_lock);
-static struct dmaprov_dev *dmaprov_active;
+static LIST_HEAD(dmaprov_devs);
 
-static struct platform_device *dmaprov_pdev;
+static struct platform_device *dmaprov_pdevs[DMAPROV_MAX_DEVICES];
 static int dmaprov_probe_status = -ENODEV;
 
 /* ------------------------------------------------------------------ */
@@ -150,6 +170,9 @@ static int dmaprov_probe_status = -ENODEV;
 
 static unsigned int personality = DMAPROV_IOAT;
 static unsigned int channels = 2;
+static unsigned int devices = 1;
+static int nodes[DMAPROV_MAX_DEVICES];
+static unsigned int nr_nodes;
 static unsigned int ring_size = 256;
 static unsigned int latency_us;
 static unsigned int bandwidth_mbps;
@@ -159,10 +182,8 @@ static atomic_t fail_countdown = ATOMIC_INIT(0);
 static unsigned int fail_mode = DMAPROV_FAIL_WRITE;
 static unsigned int stall;
 
-static atomic64_t stat_executed = ATOMIC64_INIT(0);
-static atomic64_t stat_failed = ATOMIC64_INIT(0);
-static atomic64_t stat_never_completed = ATOMIC64_INIT(0);
-static atomic64_t stat_bytes = ATOMIC64_INIT(0);
+/* Module-wide, all devices together. */
+static atomic64_t dmaprov_totals[DMAPROV_NR_STATS];
 
 static const char * const personality_names[] = {
 	[DMAPROV_IOAT] = "ioat",
@@ -283,20 +304,31 @@ static const struct kernel_param_ops dmaprov_uint_ops = {
 	.get = dmaprov_uint_get,
 };
 
-/* Both run with dmaprov_lock held, before probe too (at insmod). */
+/*
+ * Both run with dmaprov_lock held, before probe too (at insmod).  Every
+ * device has the same mask limits, so a refused mask is refused by the
+ * first one, before any device changed.
+ */
 static int dmaprov_apply_dma_bits(unsigned int bits)
 {
-	if (!dmaprov_active)
-		return 0;
-	return dma_set_mask_and_coherent(dmaprov_active->dev,
-					 DMA_BIT_MASK(bits));
+	struct dmaprov_dev *pd;
+	int ret;
+
+	list_for_each_entry(pd, &dmaprov_devs, link) {
+		ret = dma_set_mask_and_coherent(pd->dev, DMA_BIT_MASK(bits));
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 static int dmaprov_apply_max_xfer(unsigned int bytes)
 {
+	struct dmaprov_dev *pd;
+
 	/* A platform device always has dma_parms. */
-	if (dmaprov_active)
-		dma_set_max_seg_size(dmaprov_active->dev, bytes);
+	list_for_each_entry(pd, &dmaprov_devs, link)
+		dma_set_max_seg_size(pd->dev, bytes);
 	return 0;
 }
 
@@ -311,6 +343,21 @@ module_param_cb(channels, &dmaprov_uint_ops, &dmaprov_param_channels,
 		0444);
 MODULE_PARM_DESC(channels,
 		 "Number of channels (1-16, default 2); load time only");
+
+static struct dmaprov_uint_param dmaprov_param_devices = {
+	.val = &devices,
+	.min = 1,
+	.max = DMAPROV_MAX_DEVICES,
+	.apply = NULL,
+};
+
+module_param_cb(devices, &dmaprov_uint_ops, &dmaprov_param_devices, 0444);
+MODULE_PARM_DESC(devices,
+		 "Number of devices, each with its channels (1-8, default 1); load time only");
+
+module_param_array(nodes, int, &nr_nodes, 0444);
+MODULE_PARM_DESC(nodes,
+		 "NUMA node of each device, -1: none (default: device i on the i-th online node, wrapping); load time only");
 
 static struct dmaprov_uint_param dmaprov_param_ring_size = {
 	.val = &ring_size,
@@ -402,6 +449,7 @@ MODULE_PARM_DESC(fail_nth,
 
 static int dmaprov_stall_set(const char *val, const struct kernel_param *kp)
 {
+	struct dmaprov_dev *pd;
 	unsigned int i, v;
 	int ret;
 
@@ -412,9 +460,10 @@ static int dmaprov_stall_set(const char *val, const struct kernel_param *kp)
 		return -ERANGE;
 	mutex_lock(&dmaprov_lock);
 	WRITE_ONCE(stall, v);
-	if (!v && dmaprov_active) {
-		for (i = 0; i < dmaprov_active->nr_chans; i++)
-			wake_up(&dmaprov_active->chans[i].work_wq);
+	if (!v) {
+		list_for_each_entry(pd, &dmaprov_devs, link)
+			for (i = 0; i < pd->nr_chans; i++)
+				wake_up(&pd->chans[i].work_wq);
 	}
 	mutex_unlock(&dmaprov_lock);
 	return 0;
@@ -452,16 +501,27 @@ static const struct kernel_param_ops dmaprov_stat_ops = {
 	.get = dmaprov_stat_get,
 };
 
-module_param_cb(executed, &dmaprov_stat_ops, &stat_executed, 0444);
+module_param_cb(executed, &dmaprov_stat_ops,
+		&dmaprov_totals[DMAPROV_EXECUTED], 0444);
 MODULE_PARM_DESC(executed, "Descriptors executed, failed ones included");
-module_param_cb(failed, &dmaprov_stat_ops, &stat_failed, 0444);
-MODULE_PARM_DESC(failed, "Descriptors that failed (fail_nth, bad address)");
-module_param_cb(never_completed, &dmaprov_stat_ops, &stat_never_completed,
+module_param_cb(failed, &dmaprov_stat_ops, &dmaprov_totals[DMAPROV_FAILED],
 		0444);
+MODULE_PARM_DESC(failed, "Descriptors that failed (fail_nth, bad address)");
+module_param_cb(never_completed, &dmaprov_stat_ops,
+		&dmaprov_totals[DMAPROV_NEVER_COMPLETED], 0444);
 MODULE_PARM_DESC(never_completed,
 		 "idxd: descriptors without DMA_PREP_INTERRUPT, not completed");
-module_param_cb(bytes, &dmaprov_stat_ops, &stat_bytes, 0444);
+module_param_cb(bytes, &dmaprov_stat_ops, &dmaprov_totals[DMAPROV_BYTES],
+		0444);
 MODULE_PARM_DESC(bytes, "Bytes copied by successful descriptors");
+
+/* A counter moves for the device and module-wide. */
+static void dmaprov_count(struct dmaprov_dev *pd, enum dmaprov_stat stat,
+			  s64 n)
+{
+	atomic64_add(n, &pd->stats[stat]);
+	atomic64_add(n, &dmaprov_totals[stat]);
+}
 
 /* ------------------------------------------------------------------ */
 /* Cookies and callbacks (the provider side of dmaengine's contract)   */
@@ -661,12 +721,12 @@ static void dmaprov_execute(struct dmaprov_chan *c, struct dmaprov_desc *d)
 	dmaprov_sleep_us(READ_ONCE(latency_us));
 	start = ktime_get_ns();
 	d->result = dmaprov_copy(c, d);
-	atomic64_inc(&stat_executed);
+	dmaprov_count(c->pd, DMAPROV_EXECUTED, 1);
 	if (d->result != DMA_TRANS_NOERROR) {
-		atomic64_inc(&stat_failed);
+		dmaprov_count(c->pd, DMAPROV_FAILED, 1);
 		return;
 	}
-	atomic64_add(d->len, &stat_bytes);
+	dmaprov_count(c->pd, DMAPROV_BYTES, d->len);
 
 	bw = READ_ONCE(bandwidth_mbps);
 	if (!bw)
@@ -734,7 +794,7 @@ static void dmaprov_run_pass(struct dmaprov_chan *c)
 		if (!idxd) {
 			dmaprov_complete(c, d);
 		} else if (!(d->txd.flags & DMA_PREP_INTERRUPT)) {
-			atomic64_inc(&stat_never_completed);
+			dmaprov_count(c->pd, DMAPROV_NEVER_COMPLETED, 1);
 			spin_lock_irqsave(&c->lock, flags);
 			list_add_tail(&d->node, &c->leaked);
 			spin_unlock_irqrestore(&c->lock, flags);
@@ -756,7 +816,7 @@ static void dmaprov_run_pass(struct dmaprov_chan *c)
 		list_del(&d->node);
 		d->result = DMA_TRANS_ABORTED;
 		if (idxd && !(d->txd.flags & DMA_PREP_INTERRUPT)) {
-			atomic64_inc(&stat_never_completed);
+			dmaprov_count(c->pd, DMAPROV_NEVER_COMPLETED, 1);
 			dmaprov_drop(c, d);
 		} else {
 			dmaprov_complete(c, d);
@@ -1065,7 +1125,7 @@ static void dmaprov_teardown(void *data)
 	unsigned int i;
 
 	mutex_lock(&dmaprov_lock);
-	dmaprov_active = NULL;
+	list_del(&pd->link);
 	mutex_unlock(&dmaprov_lock);
 
 	dma_async_device_unregister(&pd->dma);
@@ -1090,6 +1150,26 @@ static void dmaprov_init_chan(struct dmaprov_dev *pd, struct dmaprov_chan *c)
 	init_waitqueue_head(&c->idle_wq);
 	c->chan.device = &pd->dma;
 	list_add_tail(&c->chan.device_node, &pd->dma.channels);
+}
+
+/* Channel @i's thread, named after the device when there are several. */
+static struct task_struct *dmaprov_start_thread(struct dmaprov_dev *pd,
+						struct platform_device *pdev,
+						unsigned int i)
+{
+	struct dmaprov_chan *c = &pd->chans[i];
+	int node = dev_to_node(pd->dev);
+	struct task_struct *t;
+
+	if (pdev->id == PLATFORM_DEVID_NONE)
+		t = kthread_create_on_node(dmaprov_thread, c, node,
+					   "dmaprov/%u", i);
+	else
+		t = kthread_create_on_node(dmaprov_thread, c, node,
+					   "dmaprov/%d.%u", pdev->id, i);
+	if (!IS_ERR(t))
+		wake_up_process(t);
+	return t;
 }
 
 static int dmaprov_probe(struct platform_device *pdev)
@@ -1144,9 +1224,8 @@ static int dmaprov_probe(struct platform_device *pdev)
 		dmaprov_init_chan(pd, &pd->chans[i]);
 
 	for (i = 0; i < pd->nr_chans; i++) {
-		struct task_struct *t;
+		struct task_struct *t = dmaprov_start_thread(pd, pdev, i);
 
-		t = kthread_run(dmaprov_thread, &pd->chans[i], "dmaprov/%u", i);
 		if (IS_ERR(t)) {
 			ret = PTR_ERR(t);
 			goto err_threads;
@@ -1161,16 +1240,17 @@ static int dmaprov_probe(struct platform_device *pdev)
 	}
 
 	/* From here the action undoes everything, even if adding it fails. */
+	mutex_lock(&dmaprov_lock);
+	list_add_tail(&pd->link, &dmaprov_devs);
+	mutex_unlock(&dmaprov_lock);
 	ret = devm_add_action_or_reset(dev, dmaprov_teardown, pd);
 	if (ret)
 		return ret;
+	platform_set_drvdata(pdev, pd);
 
-	mutex_lock(&dmaprov_lock);
-	dmaprov_active = pd;
-	mutex_unlock(&dmaprov_lock);
-
-	dev_info(dev, "%s personality, %u channels, %u-bit DMA mask\n",
-		 personality_names[pd->personality], pd->nr_chans, dma_bits);
+	dev_info(dev, "%s personality, %u channels, %u-bit DMA mask, node %d\n",
+		 personality_names[pd->personality], pd->nr_chans, dma_bits,
+		 dev_to_node(dev));
 	return 0;
 
 err_threads:
@@ -1185,48 +1265,164 @@ static int dmaprov_probe_record(struct platform_device *pdev)
 	return dmaprov_probe_status;
 }
 
+/**
+ * struct dmaprov_stat_attr - a per-device counter in sysfs
+ * @attr: the attribute, named like the module-wide parameter
+ * @stat: which counter (enum dmaprov_stat)
+ */
+struct dmaprov_stat_attr {
+	struct device_attribute attr;
+	unsigned int stat;
+};
+
+/* Per-device counters, next to the platform device's own numa_node. */
+static ssize_t dmaprov_stat_attr_show(struct device *dev,
+				      struct device_attribute *attr, char *buf)
+{
+	struct dmaprov_stat_attr *sa =
+		container_of(attr, struct dmaprov_stat_attr, attr);
+	struct dmaprov_dev *pd = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%lld\n",
+			  (long long)atomic64_read(&pd->stats[sa->stat]));
+}
+
+#define DMAPROV_STAT_ATTR(_name, _stat)					\
+	struct dmaprov_stat_attr dmaprov_attr_##_name = {		\
+		.attr = __ATTR(_name, 0444, dmaprov_stat_attr_show, NULL), \
+		.stat = (_stat),					\
+	}
+
+static DMAPROV_STAT_ATTR(executed, DMAPROV_EXECUTED);
+static DMAPROV_STAT_ATTR(failed, DMAPROV_FAILED);
+static DMAPROV_STAT_ATTR(never_completed, DMAPROV_NEVER_COMPLETED);
+static DMAPROV_STAT_ATTR(bytes, DMAPROV_BYTES);
+
+static struct attribute *dmaprov_dev_attrs[] = {
+	&dmaprov_attr_executed.attr.attr,
+	&dmaprov_attr_failed.attr.attr,
+	&dmaprov_attr_never_completed.attr.attr,
+	&dmaprov_attr_bytes.attr.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(dmaprov_dev);
+
 static struct platform_driver dmaprov_driver = {
 	.probe = dmaprov_probe_record,
 	.driver = {
 		.name = DMAPROV_NAME,
+		.dev_groups = dmaprov_dev_groups,
 		.suppress_bind_attrs = true,
 		.probe_type = PROBE_FORCE_SYNCHRONOUS,
 	},
 };
 
-static int __init dmaprov_init(void)
+/* Device @i's NUMA node: nodes[i] if given, else the i-th online node. */
+static int dmaprov_node_of(unsigned int i)
 {
+	unsigned int k = 0;
+	int node;
+
+	if (i < nr_nodes)
+		return nodes[i];
+	for_each_online_node(node)
+		if (k++ == i % num_online_nodes())
+			return node;
+	return NUMA_NO_NODE;
+}
+
+static int dmaprov_check_nodes(void)
+{
+	unsigned int i;
+
+	if (nr_nodes > devices) {
+		pr_err("nodes= names %u devices, devices=%u\n", nr_nodes,
+		       devices);
+		return -EINVAL;
+	}
+	for (i = 0; i < nr_nodes; i++) {
+		if (nodes[i] == NUMA_NO_NODE)
+			continue;
+		if (nodes[i] < 0 || nodes[i] >= MAX_NUMNODES ||
+		    !node_online(nodes[i])) {
+			pr_err("nodes=: node %d is not online\n", nodes[i]);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Device @i, on its node before it is added (the node must be set before
+ * device_add(), which shows numa_node in sysfs only when there is one).
+ * A single device keeps the plain name "ipcoff-dmaprov".
+ */
+static int dmaprov_add_device(unsigned int i)
+{
+	struct platform_device *pdev;
 	int ret;
 
-	ret = platform_driver_register(&dmaprov_driver);
-	if (ret)
+	pdev = platform_device_alloc(DMAPROV_NAME, devices == 1 ?
+				     PLATFORM_DEVID_NONE : (int)i);
+	if (!pdev)
+		return -ENOMEM;
+	set_dev_node(&pdev->dev, dmaprov_node_of(i));
+	dmaprov_probe_status = -ENODEV;
+	ret = platform_device_add(pdev);
+	if (ret) {
+		platform_device_put(pdev);
 		return ret;
-
-	dmaprov_pdev = platform_device_register_simple(DMAPROV_NAME,
-						       PLATFORM_DEVID_NONE,
-						       NULL, 0);
-	if (IS_ERR(dmaprov_pdev)) {
-		ret = PTR_ERR(dmaprov_pdev);
-		goto err_driver;
 	}
 	/* Probe ran synchronously; a device left unbound is a failure. */
 	if (dmaprov_probe_status) {
 		ret = dmaprov_probe_status;
-		goto err_device;
+		platform_device_unregister(pdev);
+		return ret;
+	}
+	dmaprov_pdevs[i] = pdev;
+	return 0;
+}
+
+static void dmaprov_remove_devices(void)
+{
+	unsigned int i = ARRAY_SIZE(dmaprov_pdevs);
+
+	/* Unbinding runs dmaprov_teardown(). */
+	while (i--) {
+		if (dmaprov_pdevs[i])
+			platform_device_unregister(dmaprov_pdevs[i]);
+		dmaprov_pdevs[i] = NULL;
+	}
+}
+
+static int __init dmaprov_init(void)
+{
+	unsigned int i;
+	int ret;
+
+	ret = dmaprov_check_nodes();
+	if (ret)
+		return ret;
+	ret = platform_driver_register(&dmaprov_driver);
+	if (ret)
+		return ret;
+
+	for (i = 0; i < devices; i++) {
+		ret = dmaprov_add_device(i);
+		if (ret)
+			goto err_devices;
 	}
 	return 0;
 
-err_device:
-	platform_device_unregister(dmaprov_pdev);
-err_driver:
+err_devices:
+	dmaprov_remove_devices();
 	platform_driver_unregister(&dmaprov_driver);
 	return ret;
 }
 
 static void __exit dmaprov_exit(void)
 {
-	/* Unbinding runs dmaprov_teardown(). */
-	platform_device_unregister(dmaprov_pdev);
+	dmaprov_remove_devices();
 	platform_driver_unregister(&dmaprov_driver);
 }
 
