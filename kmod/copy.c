@@ -8,6 +8,7 @@
 #include <linux/uaccess.h>
 
 #include "engine.h"
+#include "ring.h"
 
 static int ipcoff_check_endpoint(const struct ipcoff_endpoint *ep)
 {
@@ -121,27 +122,34 @@ static bool ipcoff_overlap(const struct ipcoff_copy *req)
 }
 
 /**
- * ipcoff_copy() - run one synchronous copy
- * @ctx: the calling context
- * @args: COPY arguments; @args->copied and @args->engine are set
- *
- * Return: 0 or a negative errno as documented for IPCOFF_IOC_COPY.
- * @args->copied is valid for every return value.
+ * ipcoff_request_unclaim() - give back the single uses a request spent
+ * @req: a request that did not copy
  */
-int ipcoff_copy(struct ipcoff_ctx *ctx, struct ipcoff_copy *args)
+void ipcoff_request_unclaim(struct ipcoff_request *req)
 {
-	bool src_claim = false, dst_claim = false;
-	struct ipcoff_request *req;
-	struct ipcoff_engine *e;
+	if (req->claims & IPCOFF_REQ_CLAIM_SRC)
+		ipcoff_region_unclaim(ipcoff_end_region(&req->src));
+	if (req->claims & IPCOFF_REQ_CLAIM_DST)
+		ipcoff_region_unclaim(ipcoff_end_region(&req->dst));
+	req->claims = 0;
+}
+
+static int ipcoff_check_copy(const struct ipcoff_copy *args, bool async)
+{
+	u32 flags = async ? IPCOFF_COPY_FLAGS : IPCOFF_COPY_CPU_FALLBACK;
 	int ret;
 
-	args->copied = 0;
-	args->descriptors = 0;
-	if (args->flags & ~IPCOFF_COPY_FLAGS || args->reserved[0] ||
-	    !args->len)
+	if (args->flags & ~flags || args->reserved || !args->len)
 		return -EINVAL;
 	if (args->engine >= IPCOFF_ENGINE_COUNT)
 		return -EINVAL;
+	if (args->flags & IPCOFF_COPY_CHUNKED) {
+		if (args->chunk_size < IPCOFF_CHUNK_MIN ||
+		    args->flags & IPCOFF_COPY_LINK)
+			return -EINVAL;
+	} else if (args->chunk_size) {
+		return -EINVAL;
+	}
 	ret = ipcoff_check_endpoint(&args->src);
 	if (!ret)
 		ret = ipcoff_check_endpoint(&args->dst);
@@ -153,39 +161,76 @@ int ipcoff_copy(struct ipcoff_ctx *ctx, struct ipcoff_copy *args)
 	if (args->src.type == IPCOFF_EP_REGION &&
 	    args->dst.type == IPCOFF_EP_REGION && ipcoff_overlap(args))
 		return -EINVAL;
+	return 0;
+}
 
+static int ipcoff_load_end(struct ipcoff_ctx *ctx,
+			   const struct ipcoff_endpoint *ep, u64 len,
+			   u32 access, struct ipcoff_xfer_end *end,
+			   u8 *claims, u8 claim_bit)
+{
+	bool claimed = false;
+	int ret;
+
+	if (ep->type == IPCOFF_EP_IOVEC)
+		return ipcoff_load_iovec(ep, len, end);
+	ret = ipcoff_load_region(ctx, ep, len, access, end, &claimed);
+	if (claimed)
+		*claims |= claim_bit;
+	return ret;
+}
+
+/**
+ * ipcoff_copy_prepare() - validate a copy and resolve it into a request
+ * @ctx: the calling context
+ * @args: COPY arguments; @args->engine is set to the engine chosen
+ * @async: for SUBMIT: local iovecs are always pinned, LINK and CHUNKED
+ *	are allowed
+ * @out: the request, with the caller's reference, ready to submit
+ *
+ * Return: 0 or a negative errno as documented for IPCOFF_IOC_COPY; on
+ * error nothing is held and no single use is spent.
+ */
+int ipcoff_copy_prepare(struct ipcoff_ctx *ctx, struct ipcoff_copy *args,
+			bool async, struct ipcoff_request **out)
+{
+	struct ipcoff_request *req;
+	struct ipcoff_engine *e;
+	int ret;
+
+	ret = ipcoff_check_copy(args, async);
+	if (ret)
+		return ret;
 	req = ipcoff_request_alloc();
 	if (!req)
 		return -ENOMEM;
 	req->len = args->len;
 	req->flags = args->flags;
+	req->async = async;
+	req->user_data = args->user_data;
 	req->forced = args->engine != IPCOFF_ENGINE_AUTO;
-	if (args->src.type == IPCOFF_EP_IOVEC)
-		ret = ipcoff_load_iovec(&args->src, args->len, &req->src);
-	else
-		ret = ipcoff_load_region(ctx, &args->src, args->len,
-					 IPCOFF_ACCESS_READ, &req->src,
-					 &src_claim);
+	ret = ipcoff_load_end(ctx, &args->src, args->len, IPCOFF_ACCESS_READ,
+			      &req->src, &req->claims, IPCOFF_REQ_CLAIM_SRC);
+	if (!ret)
+		ret = ipcoff_load_end(ctx, &args->dst, args->len,
+				      IPCOFF_ACCESS_WRITE, &req->dst,
+				      &req->claims, IPCOFF_REQ_CLAIM_DST);
 	if (ret)
-		goto out;
-	if (args->dst.type == IPCOFF_EP_IOVEC)
-		ret = ipcoff_load_iovec(&args->dst, args->len, &req->dst);
-	else
-		ret = ipcoff_load_region(ctx, &args->dst, args->len,
-					 IPCOFF_ACCESS_WRITE, &req->dst,
-					 &dst_claim);
-	if (ret)
-		goto out;
+		goto err;
 
 	e = ipcoff_engine_pick(args->engine, req);
 	if (IS_ERR(e)) {
 		ret = PTR_ERR(e);
-		goto out;
+		goto err;
 	}
-	if (e->needs_pages) {
+	/* A worker or an engine reaches local memory later: pin it now. */
+	if (e->needs_pages || async) {
 		ret = ipcoff_pin_ends(req);
-		/* The module's choice, not the caller's: the CPU can fault. */
-		if (ret == -EFAULT && !req->forced) {
+		/*
+		 * The module chose dma, not the caller: a synchronous copy
+		 * goes to the CPU, which copies up to the fault.
+		 */
+		if (ret == -EFAULT && !req->forced && !async) {
 			atomic64_inc(&e->stats.fallbacks);
 			if (!ipcoff_end_region(&req->src))
 				ipcoff_end_unpin(&req->src);
@@ -195,10 +240,72 @@ int ipcoff_copy(struct ipcoff_ctx *ctx, struct ipcoff_copy *args)
 			ret = 0;
 		}
 		if (ret)
-			goto out;
+			goto err;
 	}
 	req->engine = e;
 	args->engine = e->id;
+	*out = req;
+	return 0;
+
+err:
+	ipcoff_request_unclaim(req);
+	ipcoff_request_put(req);
+	return ret;
+}
+
+/**
+ * ipcoff_notify_alloc() - the destination owner's entry for a request
+ * @req: a prepared request (or the whole copy of a chunk)
+ * @skip: offset of the part in the copy
+ * @len: bytes of the part
+ *
+ * Return: NULL when the destination is not a NOTIFY region, the entry, or
+ * ERR_PTR(-EBUSY) when the owner's ring and overflow are full.
+ */
+struct ipcoff_cqe_node *ipcoff_notify_alloc(struct ipcoff_request *req,
+					    u64 skip, u64 len)
+{
+	struct ipcoff_region *r = ipcoff_end_region(&req->dst);
+	struct ipcoff_cqe_node *n;
+
+	if (!r || !r->notify)
+		return NULL;
+	n = ipcoff_ring_notify_alloc(r->notify);
+	if (IS_ERR(n))
+		return n;
+	n->cqe.user_data = r->notify_data;
+	n->cqe.flags = IPCOFF_CQE_NOTIFY;
+	n->cqe.handle = r->handle;
+	n->cqe.offset = req->dst.one.offset + skip;
+	n->cqe.len = len;
+	return n;
+}
+
+/**
+ * ipcoff_copy() - run one synchronous copy
+ * @ctx: the calling context
+ * @args: COPY arguments; @args->copied and @args->engine are set
+ *
+ * Return: 0 or a negative errno as documented for IPCOFF_IOC_COPY.
+ * @args->copied is valid for every return value.
+ */
+int ipcoff_copy(struct ipcoff_ctx *ctx, struct ipcoff_copy *args)
+{
+	struct ipcoff_request *req;
+	struct ipcoff_cqe_node *n;
+	int ret;
+
+	args->copied = 0;
+	args->descriptors = 0;
+	ret = ipcoff_copy_prepare(ctx, args, false, &req);
+	if (ret)
+		return ret;
+	n = ipcoff_notify_alloc(req, 0, req->len);
+	if (IS_ERR(n)) {
+		ret = PTR_ERR(n);
+		goto out;
+	}
+	req->notify = n;
 	ipcoff_request_submit(req);
 	ret = ipcoff_request_wait(req);
 	if (ret != -EINTR) {
@@ -207,10 +314,8 @@ int ipcoff_copy(struct ipcoff_ctx *ctx, struct ipcoff_copy *args)
 	}
 out:
 	/* A single use is spent only by a copy that worked. */
-	if (ret && src_claim)
-		ipcoff_region_unclaim(ipcoff_end_region(&req->src));
-	if (ret && dst_claim)
-		ipcoff_region_unclaim(ipcoff_end_region(&req->dst));
+	if (ret)
+		ipcoff_request_unclaim(req);
 	ipcoff_request_put(req);
 	return ret;
 }

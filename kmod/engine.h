@@ -15,6 +15,7 @@
 #include <linux/completion.h>
 #include <linux/kref.h>
 #include <linux/ktime.h>
+#include <linux/workqueue.h>
 
 #include "ipcoff.h"
 
@@ -83,8 +84,21 @@ struct ipcoff_engine {
  * @descriptors: descriptors (dma) or page pieces (cpu) the engine issued
  * @start: submission time, for the engine's busy time
  * @done: completed by ipcoff_request_complete()
- * @lock: protects @priv against a waiter that gave up
+ * @lock: protects @priv against a waiter that gave up, and @next
  * @priv: the engine's per-request state
+ * @async: submitted with SUBMIT: a cpu copy runs on a worker
+ * @finished: the request completed (under @lock, for ipcoff_request_link())
+ * @claims: IPCOFF_REQ_CLAIM_* single uses this request spent
+ * @skip: bytes of both ends before this request's part (a chunk)
+ * @user_data: given back in the completion entry
+ * @cqe_flags: IPCOFF_CQE_* of the completion entry
+ * @ring: the submitter's ring, with a place reserved (referenced), or NULL
+ *	for a synchronous copy
+ * @notify: entry for a NOTIFY destination's owner, or NULL
+ * @parent: a chunk's whole copy, which owns the ends (referenced)
+ * @next: LINK successor, started when this one succeeds (its reference)
+ * @work: runs the request on the async worker (cpu engine)
+ * @link_work: starts a LINK successor after its predecessor
  */
 struct ipcoff_request {
 	struct kref ref;
@@ -99,9 +113,25 @@ struct ipcoff_request {
 	u64 descriptors;
 	ktime_t start;
 	struct completion done;
-	spinlock_t lock;	/* protects @priv */
+	spinlock_t lock;	/* protects @priv, @finished and @next */
 	void *priv;
+	bool async;
+	bool finished;
+	u8 claims;
+	u64 skip;
+	u64 user_data;
+	u32 cqe_flags;
+	struct ipcoff_ring *ring;
+	struct ipcoff_cqe_node *notify;
+	struct ipcoff_request *parent;
+	struct ipcoff_request *next;
+	struct work_struct work;
+	struct work_struct link_work;
 };
+
+/* Bits of struct ipcoff_request.claims */
+#define IPCOFF_REQ_CLAIM_SRC	0x1
+#define IPCOFF_REQ_CLAIM_DST	0x2
 
 /* request.c */
 struct ipcoff_request *ipcoff_request_alloc(void);
@@ -111,7 +141,20 @@ void ipcoff_request_submit(struct ipcoff_request *req);
 void ipcoff_request_complete(struct ipcoff_request *req, int result,
 			     u64 copied);
 int ipcoff_request_wait(struct ipcoff_request *req);
+void ipcoff_request_link(struct ipcoff_request *prev,
+			 struct ipcoff_request *next);
+void ipcoff_request_cancel(struct ipcoff_request *req);
+void ipcoff_request_queue(struct ipcoff_request *req, work_func_t fn);
+int ipcoff_request_init(void);
+void ipcoff_request_exit(void);
 void ipcoff_end_unpin(struct ipcoff_xfer_end *end);
+
+/* copy.c */
+int ipcoff_copy_prepare(struct ipcoff_ctx *ctx, struct ipcoff_copy *args,
+			bool async, struct ipcoff_request **out);
+void ipcoff_request_unclaim(struct ipcoff_request *req);
+struct ipcoff_cqe_node *ipcoff_notify_alloc(struct ipcoff_request *req,
+					    u64 skip, u64 len);
 
 /* engine.c */
 struct ipcoff_engine *ipcoff_engine_pick(u32 want,

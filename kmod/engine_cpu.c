@@ -11,6 +11,7 @@
 #include <linux/uaccess.h>
 
 #include "engine.h"
+#include "ring.h"
 
 /* Bytes between two checks for a fatal signal and a chance to resched. */
 #define IPCOFF_CPU_CHUNK	(256 * 1024)
@@ -161,14 +162,35 @@ static int ipcoff_cpu_serves(const struct ipcoff_request *req)
 	return 0;
 }
 
-/* Runs in the submitter's context: iovec ends are its own memory. */
-static void ipcoff_cpu_submit(struct ipcoff_request *req)
+static void ipcoff_cpu_run(struct ipcoff_request *req)
 {
 	u64 copied = 0;
-	int ret = ipcoff_cpu_copy(&req->src, &req->dst, 0, req->len, &copied,
-				  &req->descriptors);
+	int ret = ipcoff_cpu_copy(&req->src, &req->dst, req->skip, req->len,
+				  &copied, &req->descriptors);
 
 	ipcoff_request_complete(req, ret, copied);
+}
+
+/* Asynchronous: both ends are pinned, the submitter has moved on. */
+static void ipcoff_cpu_work(struct work_struct *work)
+{
+	struct ipcoff_request *req =
+		container_of(work, struct ipcoff_request, work);
+
+	/* Its context went away before it started: cancelled. */
+	if (req->ring && ipcoff_ring_closed(req->ring))
+		ipcoff_request_complete(req, -ECANCELED, 0);
+	else
+		ipcoff_cpu_run(req);
+}
+
+/* Synchronous copies run in the submitter's context, on its own memory. */
+static void ipcoff_cpu_submit(struct ipcoff_request *req)
+{
+	if (req->async)
+		ipcoff_request_queue(req, ipcoff_cpu_work);
+	else
+		ipcoff_cpu_run(req);
 }
 
 struct ipcoff_engine ipcoff_engine_cpu = {

@@ -137,6 +137,17 @@ static void ipcoff_sg_advance(struct ipcoff_sg_pos *p, u64 n)
 	}
 }
 
+/* Passes over the first @n bytes, for a chunk of a larger copy. */
+static void ipcoff_sg_skip(struct ipcoff_sg_pos *p, u64 n)
+{
+	while (n) {
+		u64 step = min(n, ipcoff_sg_span(p));
+
+		ipcoff_sg_advance(p, step);
+		n -= step;
+	}
+}
+
 /* Walks both sides' mappings; fills @pieces when non-NULL. Returns the count. */
 static u32 ipcoff_dma_cut(const struct ipcoff_request *req,
 			  const struct ipcoff_dma_sgt **smaps,
@@ -151,6 +162,8 @@ static u32 ipcoff_dma_cut(const struct ipcoff_request *req,
 
 	ipcoff_sg_seek(&s, 0);
 	ipcoff_sg_seek(&d, 0);
+	ipcoff_sg_skip(&s, req->skip);
+	ipcoff_sg_skip(&d, req->skip);
 	while (done < req->len) {
 		u64 len = min3(req->len - done, ipcoff_sg_span(&s),
 			       ipcoff_sg_span(&d));
@@ -208,8 +221,8 @@ static int ipcoff_dma_cpu_piece(struct ipcoff_request *req,
 	u64 copied;
 
 	atomic64_inc(&ipcoff_engine_dma.stats.fallbacks);
-	return ipcoff_cpu_copy(&req->src, &req->dst, p->off, p->len, &copied,
-			       NULL);
+	return ipcoff_cpu_copy(&req->src, &req->dst, req->skip + p->off,
+			       p->len, &copied, NULL);
 }
 
 static void ipcoff_dma_finish(struct ipcoff_dma_req *dr)
@@ -435,8 +448,8 @@ err_put:
 
 		/* The scheduler's choice, not the caller's: CPU instead. */
 		atomic64_inc(&ipcoff_engine_dma.stats.fallbacks);
-		ret = ipcoff_cpu_copy(&req->src, &req->dst, 0, req->len,
-				      &copied, &req->descriptors);
+		ret = ipcoff_cpu_copy(&req->src, &req->dst, req->skip,
+				      req->len, &copied, &req->descriptors);
 		ipcoff_request_complete(req, ret, copied);
 		return;
 	}

@@ -10,6 +10,7 @@
 #include <linux/uaccess.h>
 
 #include "dma.h"
+#include "ring.h"
 
 /* The layout is shared by i386 and x86_64 callers: no compat translation. */
 static_assert(sizeof(struct ipcoff_iovec) == 16);
@@ -22,6 +23,11 @@ static_assert(sizeof(struct ipcoff_grant) == IPCOFF_GRANT_SIZE_VER0);
 static_assert(sizeof(struct ipcoff_copy) == IPCOFF_COPY_SIZE_VER0);
 static_assert(sizeof(struct ipcoff_engine_counters) == 64);
 static_assert(sizeof(struct ipcoff_stats) == IPCOFF_STATS_SIZE_VER0);
+static_assert(sizeof(struct ipcoff_cqe) == 64);
+static_assert(sizeof(struct ipcoff_ring_setup) == IPCOFF_RING_SETUP_SIZE_VER0);
+static_assert(sizeof(struct ipcoff_submit) == IPCOFF_SUBMIT_SIZE_VER0);
+static_assert(sizeof(struct ipcoff_wait) == IPCOFF_WAIT_SIZE_VER0);
+static_assert(sizeof(struct ipcoff_eventfd) == IPCOFF_EVENTFD_SIZE_VER0);
 static_assert(offsetof(struct ipcoff_copy, len) == 80);
 static_assert(offsetof(struct ipcoff_copy, copied) == 104);
 static_assert(offsetof(struct ipcoff_region_reg, handle) == 24);
@@ -33,13 +39,19 @@ union ipcoff_ioc_arg {
 	struct ipcoff_grant grant;
 	struct ipcoff_copy copy;
 	struct ipcoff_stats stats;
+	struct ipcoff_ring_setup ring;
+	struct ipcoff_submit submit;
+	struct ipcoff_wait wait;
+	struct ipcoff_eventfd eventfd;
 };
 
 #define IPCOFF_FEATURES (IPCOFF_FEAT_REGISTER | IPCOFF_FEAT_GRANT | \
 			 IPCOFF_FEAT_COPY | IPCOFF_FEAT_IOVEC | \
 			 IPCOFF_FEAT_SINGLE_USE | IPCOFF_FEAT_COPY_FALLBACK | \
 			 IPCOFF_FEAT_STATS | IPCOFF_FEAT_COPY_DESCRIPTORS | \
-			 IPCOFF_FEAT_DMA_IOVEC)
+			 IPCOFF_FEAT_DMA_IOVEC | IPCOFF_FEAT_ASYNC | \
+			 IPCOFF_FEAT_EVENTFD | IPCOFF_FEAT_NOTIFY | \
+			 IPCOFF_FEAT_CHUNKED)
 
 static int ipcoff_ioc_get_info(struct ipcoff_ctx *ctx, void *arg)
 {
@@ -54,7 +66,10 @@ static int ipcoff_ioc_get_info(struct ipcoff_ctx *ctx, void *arg)
 		       BIT_ULL(IPCOFF_NR_REGISTER) |
 		       BIT_ULL(IPCOFF_NR_UNREGISTER) |
 		       BIT_ULL(IPCOFF_NR_GRANT) | BIT_ULL(IPCOFF_NR_COPY) |
-		       BIT_ULL(IPCOFF_NR_STATS);
+		       BIT_ULL(IPCOFF_NR_STATS) |
+		       BIT_ULL(IPCOFF_NR_RING_SETUP) |
+		       BIT_ULL(IPCOFF_NR_SUBMIT) | BIT_ULL(IPCOFF_NR_WAIT) |
+		       BIT_ULL(IPCOFF_NR_SET_EVENTFD);
 	info->module_version = (IPCOFF_VERSION_MAJOR << 16) |
 			       (IPCOFF_VERSION_MINOR << 8) |
 			       IPCOFF_VERSION_PATCH;
@@ -106,6 +121,26 @@ static int ipcoff_ioc_stats(struct ipcoff_ctx *ctx, void *arg)
 	return 0;
 }
 
+static int ipcoff_ioc_ring_setup(struct ipcoff_ctx *ctx, void *arg)
+{
+	return ipcoff_ring_setup(ctx, arg);
+}
+
+static int ipcoff_ioc_submit(struct ipcoff_ctx *ctx, void *arg)
+{
+	return ipcoff_submit(ctx, arg);
+}
+
+static int ipcoff_ioc_wait(struct ipcoff_ctx *ctx, void *arg)
+{
+	return ipcoff_ring_wait(ctx, arg);
+}
+
+static int ipcoff_ioc_set_eventfd(struct ipcoff_ctx *ctx, void *arg)
+{
+	return ipcoff_ring_set_eventfd(ctx, arg);
+}
+
 /**
  * struct ipcoff_ioc_desc - how one command is dispatched
  * @cmd: the command as defined in the uapi header (its size is VER0's)
@@ -152,6 +187,28 @@ static const struct ipcoff_ioc_desc ipcoff_ioc_table[] = {
 		.cmd = IPCOFF_IOC_STATS,
 		.ksize = sizeof(struct ipcoff_stats),
 		.fn = ipcoff_ioc_stats,
+	},
+	[IPCOFF_NR_RING_SETUP] = {
+		.cmd = IPCOFF_IOC_RING_SETUP,
+		.ksize = sizeof(struct ipcoff_ring_setup),
+		.fn = ipcoff_ioc_ring_setup,
+	},
+	[IPCOFF_NR_SUBMIT] = {
+		.cmd = IPCOFF_IOC_SUBMIT,
+		.ksize = sizeof(struct ipcoff_submit),
+		.out_on_error = true,
+		.fn = ipcoff_ioc_submit,
+	},
+	[IPCOFF_NR_WAIT] = {
+		.cmd = IPCOFF_IOC_WAIT,
+		.ksize = sizeof(struct ipcoff_wait),
+		.out_on_error = true,
+		.fn = ipcoff_ioc_wait,
+	},
+	[IPCOFF_NR_SET_EVENTFD] = {
+		.cmd = IPCOFF_IOC_SET_EVENTFD,
+		.ksize = sizeof(struct ipcoff_eventfd),
+		.fn = ipcoff_ioc_set_eventfd,
 	},
 };
 

@@ -19,16 +19,20 @@
 /* Largest region REGISTER accepts: bounds the page array (32 MiB). */
 #define IPCOFF_MAX_REGION_LEN	(16ULL << 30)
 
+struct ipcoff_ring;
+
 /**
  * struct ipcoff_ctx - state of one open /dev/ipcoff file
  * @cred: credentials of the opener; identity for every access check
- * @lock: protects @regions
+ * @lock: protects @regions and the setting of @ring
  * @regions: regions this context registered (struct ipcoff_region.ctx_node)
+ * @ring: completion ring, set once (ipcoff_ctx_ring() reads it)
  */
 struct ipcoff_ctx {
 	const struct cred *cred;
-	struct mutex lock;	/* protects @regions */
+	struct mutex lock;	/* protects @regions, sets @ring */
 	struct list_head regions;
+	struct ipcoff_ring *ring;
 };
 
 /**
@@ -53,6 +57,8 @@ struct ipcoff_ctx {
  * @first_off: offset of the region's first byte in @pages[0]
  * @len: length in bytes
  * @dma_maps: its DMA mappings, one per device (dma_map.c)
+ * @notify: IPCOFF_REGION_NOTIFY: the owner's ring (referenced), else NULL
+ * @notify_data: user_data of its "data arrived" entries
  */
 struct ipcoff_region {
 	struct kref ref;
@@ -73,6 +79,8 @@ struct ipcoff_region {
 	unsigned int first_off;
 	u64 len;
 	struct list_head dma_maps;
+	struct ipcoff_ring *notify;
+	u64 notify_data;
 };
 
 /* Bits of struct ipcoff_region.state */
@@ -130,9 +138,13 @@ int ipcoff_region_init(void);
 void ipcoff_region_exit(void);
 long ipcoff_pinned_pages(void);
 long ipcoff_live_regions(void);
+void ipcoff_release_queue(struct work_struct *work);
 
 /* copy.c */
 int ipcoff_copy(struct ipcoff_ctx *ctx, struct ipcoff_copy *req);
+
+/* submit.c */
+int ipcoff_submit(struct ipcoff_ctx *ctx, struct ipcoff_submit *s);
 
 /* ioctl.c */
 long ipcoff_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

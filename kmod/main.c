@@ -13,6 +13,7 @@
 #include <linux/slab.h>
 
 #include "dma.h"
+#include "ring.h"
 
 /* A context belongs to the open file: fork() and SCM_RIGHTS share it. */
 static int ipcoff_open(struct inode *inode, struct file *file)
@@ -29,11 +30,18 @@ static int ipcoff_open(struct inode *inode, struct file *file)
 	return 0;
 }
 
-/* Never waits for copies in flight: they hold region references. */
+/*
+ * Never waits for copies in flight: they hold region and ring references.
+ * Copies queued and not started are cancelled.
+ */
 static int ipcoff_release(struct inode *inode, struct file *file)
 {
 	struct ipcoff_ctx *ctx = file->private_data;
 
+	if (ctx->ring) {
+		ipcoff_ring_close(ctx->ring);
+		ipcoff_ring_put(ctx->ring);
+	}
 	ipcoff_region_unregister_all(ctx);
 	put_cred(ctx->cred);
 	mutex_destroy(&ctx->lock);
@@ -41,10 +49,22 @@ static int ipcoff_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+static int ipcoff_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return ipcoff_ring_mmap(file->private_data, vma);
+}
+
+static __poll_t ipcoff_poll(struct file *file, poll_table *pt)
+{
+	return ipcoff_ring_poll(file->private_data, file, pt);
+}
+
 static const struct file_operations ipcoff_fops = {
 	.owner = THIS_MODULE,
 	.open = ipcoff_open,
 	.release = ipcoff_release,
+	.mmap = ipcoff_mmap,
+	.poll = ipcoff_poll,
 	.unlocked_ioctl = ipcoff_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };
@@ -96,9 +116,12 @@ static int __init ipcoff_init(void)
 	ret = ipcoff_region_init();
 	if (ret)
 		return ret;
-	ret = ipcoff_dma_init();
+	ret = ipcoff_request_init();
 	if (ret)
 		goto err_region;
+	ret = ipcoff_dma_init();
+	if (ret)
+		goto err_request;
 	ret = misc_register(&ipcoff_misc);
 	if (ret) {
 		pr_err("cannot register /dev/ipcoff: %d\n", ret);
@@ -109,6 +132,8 @@ static int __init ipcoff_init(void)
 
 err_dma:
 	ipcoff_dma_exit();
+err_request:
+	ipcoff_request_exit();
 err_region:
 	ipcoff_region_exit();
 	return ret;
@@ -117,7 +142,9 @@ err_region:
 static void __exit ipcoff_exit(void)
 {
 	misc_deregister(&ipcoff_misc);
+	/* Late DMA completions may still start LINK successors. */
 	ipcoff_dma_exit();
+	ipcoff_request_exit();
 	ipcoff_region_exit();
 }
 

@@ -20,6 +20,7 @@
 #include <linux/user_namespace.h>
 
 #include "dma.h"
+#include "ring.h"
 
 /* Pages pinned per pin_user_pages_fast() call: one page of pointers. */
 #define IPCOFF_PIN_BATCH	(PAGE_SIZE / sizeof(struct page *))
@@ -156,11 +157,22 @@ static void ipcoff_region_release_work(struct work_struct *work)
 	kvfree(region->pages);
 	list_for_each_entry_safe(g, tmp, &region->grants, node)
 		kfree(g);
+	if (region->notify)
+		ipcoff_ring_put(region->notify);
 	atomic_long_dec(&ipcoff_nr_regions);
 	kfree_rcu(region, rcu);
 }
 
 static struct workqueue_struct *ipcoff_release_wq;
+
+/**
+ * ipcoff_release_queue() - run a release step from process context
+ * @work: the step; module unload waits for it
+ */
+void ipcoff_release_queue(struct work_struct *work)
+{
+	queue_work(ipcoff_release_wq, work);
+}
 
 /* Unpinning may sleep (dirtying pages): never from the dropper's context. */
 static void ipcoff_region_release(struct kref *ref)
@@ -257,8 +269,12 @@ int ipcoff_region_register(struct ipcoff_ctx *ctx,
 	int ret;
 
 	if (reg->flags & ~IPCOFF_REGION_FLAGS || reg->pad ||
-	    reg->reserved[0] || reg->reserved[1] || reg->handle)
+	    reg->reserved[0] || reg->handle)
 		return -EINVAL;
+	if (reg->notify_data && !(reg->flags & IPCOFF_REGION_NOTIFY))
+		return -EINVAL;
+	if ((reg->flags & IPCOFF_REGION_NOTIFY) && !ipcoff_ctx_ring(ctx))
+		return -ENXIO;
 	if (!reg->len || reg->len > IPCOFF_MAX_REGION_LEN ||
 	    reg->addr + reg->len < reg->addr)
 		return -EINVAL;
@@ -277,6 +293,10 @@ int ipcoff_region_register(struct ipcoff_ctx *ctx,
 		return -ENOMEM;
 	region->owner = ctx;
 	region->owner_uid = ctx->cred->euid;
+	if (reg->flags & IPCOFF_REGION_NOTIFY) {
+		region->notify = ipcoff_ring_get(ipcoff_ctx_ring(ctx));
+		region->notify_data = reg->notify_data;
+	}
 
 	ret = ipcoff_charge(mm, region->npages);
 	if (ret)
@@ -302,6 +322,8 @@ int ipcoff_region_register(struct ipcoff_ctx *ctx,
 err_uncharge:
 	atomic64_sub(region->npages, &mm->pinned_vm);
 err_free:
+	if (region->notify)
+		ipcoff_ring_put(region->notify);
 	ipcoff_region_free(region);
 	return ret;
 }

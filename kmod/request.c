@@ -6,6 +6,10 @@
 #include <linux/slab.h>
 
 #include "engine.h"
+#include "ring.h"
+
+/* Asynchronous cpu copies and LINK successors start from here. */
+static struct workqueue_struct *ipcoff_async_wq;
 
 /**
  * ipcoff_request_alloc() - a request with one reference for the caller
@@ -21,6 +25,7 @@ struct ipcoff_request *ipcoff_request_alloc(void)
 	kref_init(&req->ref);
 	init_completion(&req->done);
 	spin_lock_init(&req->lock);
+	req->start = ktime_get();
 	return req;
 }
 
@@ -54,8 +59,16 @@ static void ipcoff_request_release(struct kref *ref)
 	struct ipcoff_request *req =
 		container_of(ref, struct ipcoff_request, ref);
 
-	ipcoff_end_release(&req->dst);
-	ipcoff_end_release(&req->src);
+	if (req->notify)
+		ipcoff_ring_notify_free(req->notify);
+	if (req->ring)
+		ipcoff_ring_put(req->ring);
+	if (req->parent) {
+		ipcoff_request_put(req->parent);
+	} else {
+		ipcoff_end_release(&req->dst);
+		ipcoff_end_release(&req->src);
+	}
 	kfree(req);
 }
 
@@ -96,6 +109,144 @@ void ipcoff_request_submit(struct ipcoff_request *req)
 	e->submit(req);
 }
 
+/* Writes the request's entries: its own, and the destination owner's. */
+static void ipcoff_request_post(struct ipcoff_request *req)
+{
+	s64 result = req->result ? req->result : (s64)req->copied;
+	u64 latency = ktime_to_ns(ktime_sub(ktime_get(), req->start));
+	u32 engine = req->engine ? req->engine->id : IPCOFF_ENGINE_AUTO;
+	struct ipcoff_cqe_node *n = req->notify;
+
+	if (req->ring) {
+		struct ipcoff_cqe cqe = {
+			.user_data = req->user_data,
+			.result = result,
+			.flags = req->cqe_flags,
+			.engine = engine,
+			.latency_ns = latency,
+			.offset = req->cqe_flags & IPCOFF_CQE_CHUNK ? req->skip : 0,
+			.len = req->len,
+		};
+
+		ipcoff_ring_post(req->ring, &cqe);
+	}
+	if (n) {
+		req->notify = NULL;
+		n->cqe.result = result;
+		n->cqe.engine = engine;
+		n->cqe.latency_ns = latency;
+		ipcoff_ring_post_notify(n);
+	}
+}
+
+/**
+ * ipcoff_request_cancel() - complete a request that will not start
+ * @req: a request never submitted, with the caller's reference, which
+ *	this consumes
+ *
+ * Its entries, and those of its LINK successors, carry -ECANCELED.
+ */
+void ipcoff_request_cancel(struct ipcoff_request *req)
+{
+	while (req) {
+		struct ipcoff_request *next;
+		unsigned long flags;
+
+		req->result = -ECANCELED;
+		req->copied = 0;
+		ipcoff_request_post(req);
+		/* A successor linked from now on sees the failure. */
+		spin_lock_irqsave(&req->lock, flags);
+		req->finished = true;
+		next = req->next;
+		req->next = NULL;
+		spin_unlock_irqrestore(&req->lock, flags);
+		complete(&req->done);
+		ipcoff_request_put(req);
+		req = next;
+	}
+}
+
+static void ipcoff_request_start_work(struct work_struct *work)
+{
+	struct ipcoff_request *req =
+		container_of(work, struct ipcoff_request, link_work);
+
+	ipcoff_request_submit(req);
+	ipcoff_request_put(req);
+}
+
+/* A predecessor finished: start @next (its reference), or cancel it. */
+static void ipcoff_request_follow(struct ipcoff_request *next, bool go)
+{
+	if (go) {
+		/* From any context: the engines submit in process context. */
+		INIT_WORK(&next->link_work, ipcoff_request_start_work);
+		queue_work(ipcoff_async_wq, &next->link_work);
+	} else {
+		ipcoff_request_cancel(next);
+	}
+}
+
+static bool ipcoff_request_went_well(const struct ipcoff_request *req)
+{
+	return !req->result && !(req->ring && ipcoff_ring_closed(req->ring));
+}
+
+/**
+ * ipcoff_request_link() - start @next only after @prev succeeded
+ * @prev: a submitted request
+ * @next: a request not submitted; the caller's reference goes with it
+ *
+ * Ordering is kept in software on every engine: idxd ignores the fence
+ * bit. If @prev fails (or its context goes), @next and its own successors
+ * complete with -ECANCELED.
+ */
+void ipcoff_request_link(struct ipcoff_request *prev,
+			 struct ipcoff_request *next)
+{
+	unsigned long flags;
+	bool finished;
+
+	spin_lock_irqsave(&prev->lock, flags);
+	finished = prev->finished;
+	if (!finished)
+		prev->next = next;
+	spin_unlock_irqrestore(&prev->lock, flags);
+	if (finished)
+		ipcoff_request_follow(next, ipcoff_request_went_well(prev));
+}
+
+/**
+ * ipcoff_request_queue() - run a request on the async worker
+ * @req: the request, whose engine reference @fn owns
+ * @fn: the engine's step
+ */
+void ipcoff_request_queue(struct ipcoff_request *req, work_func_t fn)
+{
+	INIT_WORK(&req->work, fn);
+	queue_work(ipcoff_async_wq, &req->work);
+}
+
+/**
+ * ipcoff_request_init() - create the async worker
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int ipcoff_request_init(void)
+{
+	ipcoff_async_wq = alloc_workqueue("ipcoff_async", WQ_UNBOUND, 0);
+	return ipcoff_async_wq ? 0 : -ENOMEM;
+}
+
+/**
+ * ipcoff_request_exit() - wait for the async worker and remove it
+ */
+void ipcoff_request_exit(void)
+{
+	destroy_workqueue(ipcoff_async_wq);
+}
+
 /**
  * ipcoff_request_complete() - the engine is done with a request
  * @req: the request
@@ -109,6 +260,9 @@ void ipcoff_request_complete(struct ipcoff_request *req, int result,
 {
 	struct ipcoff_engine_stats *s = &req->engine->stats;
 
+	struct ipcoff_request *next;
+	unsigned long flags;
+
 	req->result = result;
 	req->copied = copied;
 	atomic64_add(ktime_to_ns(ktime_sub(ktime_get(), req->start)),
@@ -119,6 +273,16 @@ void ipcoff_request_complete(struct ipcoff_request *req, int result,
 	else
 		atomic64_inc(&s->requests);
 	atomic_dec(&s->depth);
+	ipcoff_request_post(req);
+
+	spin_lock_irqsave(&req->lock, flags);
+	req->finished = true;
+	next = req->next;
+	req->next = NULL;
+	spin_unlock_irqrestore(&req->lock, flags);
+	if (next)
+		ipcoff_request_follow(next, ipcoff_request_went_well(req));
+
 	complete(&req->done);
 	ipcoff_request_put(req);
 }

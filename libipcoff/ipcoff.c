@@ -22,6 +22,8 @@
 
 #include <ipcoff.h>
 
+#include "internal.h"
+
 /* Catch a uapi header whose layout drifted from the published sizes. */
 static_assert(sizeof(struct ipcoff_info) == IPCOFF_INFO_SIZE_VER0,
 	      "struct ipcoff_info size");
@@ -34,22 +36,8 @@ static_assert(sizeof(struct ipcoff_grant) == IPCOFF_GRANT_SIZE_VER0,
 	      "struct ipcoff_grant size");
 static_assert(sizeof(struct ipcoff_copy) == IPCOFF_COPY_SIZE_VER0,
 	      "struct ipcoff_copy size");
-
-static int do_ioctl(const struct ipcoff *ipc, unsigned long cmd, void *arg)
-{
-	return ioctl(ipc->fd, cmd, arg) < 0 ? -errno : 0;
-}
-
-/* -EOPNOTSUPP unless the module announced every bit in @need. */
-static int need_features(const struct ipcoff *ipc, uint64_t need)
-{
-	return ipcoff_has_feature(ipc, need) ? 0 : -EOPNOTSUPP;
-}
-
-static uint64_t ptr_to_u64(const void *p)
-{
-	return (uint64_t)(uintptr_t)p;
-}
+static_assert(sizeof(struct ipcoff_stats) == IPCOFF_STATS_SIZE_VER0,
+	      "struct ipcoff_stats size");
 
 /*
  * Runs a query ioctl into the library's own, zeroed struct @tmp of @tsize
@@ -131,19 +119,23 @@ void ipcoff_close(struct ipcoff *ipc)
 	ipc->fd = -1;
 }
 
-int ipcoff_register(struct ipcoff *ipc, void *addr, size_t len,
-		    unsigned int flags, uint64_t *handle)
+/* REGISTER, with a "data arrived" user_data when @flags has NOTIFY. */
+static int do_register(struct ipcoff *ipc, void *addr, size_t len,
+		       uint32_t flags, uint64_t notify_data, uint64_t *handle)
 {
 	struct ipcoff_region_reg reg = {
 		.addr = ptr_to_u64(addr),
 		.len = len,
 		.flags = flags,
+		.notify_data = notify_data,
 	};
 	uint64_t need = IPCOFF_FEAT_REGISTER;
 	int ret;
 
 	if (flags & IPCOFF_REGION_SINGLE_USE)
 		need |= IPCOFF_FEAT_SINGLE_USE;
+	if (flags & IPCOFF_REGION_NOTIFY)
+		need |= IPCOFF_FEAT_ASYNC | IPCOFF_FEAT_NOTIFY;
 	ret = need_features(ipc, need);
 	if (ret)
 		return ret;
@@ -153,6 +145,20 @@ int ipcoff_register(struct ipcoff *ipc, void *addr, size_t len,
 		return ret;
 	*handle = reg.handle;
 	return 0;
+}
+
+int ipcoff_register(struct ipcoff *ipc, void *addr, size_t len,
+		    unsigned int flags, uint64_t *handle)
+{
+	return do_register(ipc, addr, len, flags, 0, handle);
+}
+
+int ipcoff_register_notify(struct ipcoff *ipc, void *addr, size_t len,
+			   uint32_t flags, uint64_t notify_data,
+			   uint64_t *handle)
+{
+	return do_register(ipc, addr, len, flags | IPCOFF_REGION_NOTIFY,
+			   notify_data, handle);
 }
 
 int ipcoff_unregister(struct ipcoff *ipc, uint64_t handle)

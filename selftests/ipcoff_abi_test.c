@@ -55,7 +55,8 @@ LAYOUT(ipcoff_region_reg, len, 8);
 LAYOUT(ipcoff_region_reg, flags, 16);
 LAYOUT(ipcoff_region_reg, pad, 20);
 LAYOUT(ipcoff_region_reg, handle, 24);
-LAYOUT(ipcoff_region_reg, reserved, 32);
+LAYOUT(ipcoff_region_reg, notify_data, 32);
+LAYOUT(ipcoff_region_reg, reserved, 40);
 
 static_assert(IPCOFF_REGION_UNREG_SIZE_VER0 == 16, "REGION_UNREG_SIZE_VER0");
 static_assert(sizeof(struct ipcoff_region_unreg) ==
@@ -97,7 +98,8 @@ LAYOUT(ipcoff_copy, engine, 92);
 LAYOUT(ipcoff_copy, user_data, 96);
 LAYOUT(ipcoff_copy, copied, 104);
 LAYOUT(ipcoff_copy, descriptors, 112);
-LAYOUT(ipcoff_copy, reserved, 120);
+LAYOUT(ipcoff_copy, chunk_size, 120);
+LAYOUT(ipcoff_copy, reserved, 124);
 
 static_assert(sizeof(struct ipcoff_engine_counters) == 64, "counters size");
 LAYOUT(ipcoff_engine_counters, busy_ns, 48);
@@ -109,6 +111,38 @@ LAYOUT(ipcoff_stats, pinned_pages, 8);
 LAYOUT(ipcoff_stats, dma_chans, 24);
 LAYOUT(ipcoff_stats, engine, 64);
 
+static_assert(sizeof(struct ipcoff_cqe) == 64, "ipcoff_cqe size");
+LAYOUT(ipcoff_cqe, user_data, 0);
+LAYOUT(ipcoff_cqe, result, 8);
+LAYOUT(ipcoff_cqe, flags, 16);
+LAYOUT(ipcoff_cqe, engine, 20);
+LAYOUT(ipcoff_cqe, latency_ns, 24);
+LAYOUT(ipcoff_cqe, handle, 32);
+LAYOUT(ipcoff_cqe, offset, 40);
+LAYOUT(ipcoff_cqe, len, 48);
+static_assert(IPCOFF_RING_SETUP_SIZE_VER0 == 48, "RING_SETUP_SIZE_VER0");
+static_assert(sizeof(struct ipcoff_ring_setup) == IPCOFF_RING_SETUP_SIZE_VER0,
+	      "ipcoff_ring_setup size");
+LAYOUT(ipcoff_ring_setup, entries, 4);
+LAYOUT(ipcoff_ring_setup, cqes_off, 28);
+LAYOUT(ipcoff_ring_setup, reserved, 36);
+static_assert(IPCOFF_SUBMIT_SIZE_VER0 == 48, "SUBMIT_SIZE_VER0");
+static_assert(sizeof(struct ipcoff_submit) == IPCOFF_SUBMIT_SIZE_VER0,
+	      "ipcoff_submit size");
+LAYOUT(ipcoff_submit, reqs, 8);
+LAYOUT(ipcoff_submit, entry_size, 16);
+LAYOUT(ipcoff_submit, error, 24);
+LAYOUT(ipcoff_submit, reserved, 32);
+static_assert(IPCOFF_WAIT_SIZE_VER0 == 32, "WAIT_SIZE_VER0");
+static_assert(sizeof(struct ipcoff_wait) == IPCOFF_WAIT_SIZE_VER0,
+	      "ipcoff_wait size");
+LAYOUT(ipcoff_wait, target, 8);
+LAYOUT(ipcoff_wait, timeout_ns, 16);
+LAYOUT(ipcoff_wait, completed, 24);
+static_assert(IPCOFF_EVENTFD_SIZE_VER0 == 8, "EVENTFD_SIZE_VER0");
+static_assert(sizeof(struct ipcoff_eventfd) == IPCOFF_EVENTFD_SIZE_VER0,
+	      "ipcoff_eventfd size");
+
 /* i386 aligns __u64 to 4 bytes; __aligned_u64 must make these 8. */
 static_assert(_Alignof(struct ipcoff_iovec) == 8, "ipcoff_iovec align");
 static_assert(_Alignof(struct ipcoff_info) == 8, "ipcoff_info align");
@@ -118,6 +152,9 @@ static_assert(_Alignof(struct ipcoff_grant) == 8, "ipcoff_grant align");
 static_assert(_Alignof(struct ipcoff_endpoint) == 8, "endpoint align");
 static_assert(_Alignof(struct ipcoff_copy) == 8, "ipcoff_copy align");
 static_assert(_Alignof(struct ipcoff_stats) == 8, "ipcoff_stats align");
+static_assert(_Alignof(struct ipcoff_cqe) == 8, "ipcoff_cqe align");
+static_assert(_Alignof(struct ipcoff_submit) == 8, "ipcoff_submit align");
+static_assert(_Alignof(struct ipcoff_wait) == 8, "ipcoff_wait align");
 
 /* Command numbers: direction, magic, number and size, all of them. */
 static_assert(IPCOFF_IOC_MAGIC == 0xC9, "magic");
@@ -128,6 +165,10 @@ static_assert(IPCOFF_IOC_GRANT == 0x4028C903u, "GRANT number");
 static_assert(IPCOFF_IOC_COPY == 0xC080C904u, "COPY number");
 static_assert(_IOC_NR(IPCOFF_IOC_COPY) == IPCOFF_NR_COPY, "COPY nr");
 static_assert(IPCOFF_IOC_STATS == 0xC140C905u, "STATS number");
+static_assert(IPCOFF_IOC_RING_SETUP == 0xC030C906u, "RING_SETUP number");
+static_assert(IPCOFF_IOC_SUBMIT == 0xC030C907u, "SUBMIT number");
+static_assert(IPCOFF_IOC_WAIT == 0xC020C908u, "WAIT number");
+static_assert(IPCOFF_IOC_SET_EVENTFD == 0x4008C909u, "SET_EVENTFD number");
 
 /* Values that travel in the structs. */
 static_assert(IPCOFF_ABI_VERSION == 1, "ABI version");
@@ -137,7 +178,11 @@ static_assert(IPCOFF_ENGINE_AUTO == 0 && IPCOFF_ENGINE_CPU == 1 &&
 	      IPCOFF_ENGINE_COUNT == 4, "engines");
 static_assert(IPCOFF_EP_REGION == 1 && IPCOFF_EP_IOVEC == 2, "ep types");
 static_assert(IPCOFF_REGION_WRITABLE == 1 && IPCOFF_REGION_SINGLE_USE == 2 &&
-	      IPCOFF_REGION_FLAGS == 3, "region flags");
+	      IPCOFF_REGION_NOTIFY == 4 && IPCOFF_REGION_FLAGS == 7,
+	      "region flags");
+static_assert(IPCOFF_COPY_CPU_FALLBACK == 1 && IPCOFF_COPY_LINK == 2 &&
+	      IPCOFF_COPY_CHUNKED == 4 && IPCOFF_COPY_FLAGS == 7, "copy flags");
+static_assert(IPCOFF_CQE_CHUNK == 1 && IPCOFF_CQE_NOTIFY == 2, "cqe flags");
 static_assert(IPCOFF_ACCESS_READ == 1 && IPCOFF_ACCESS_WRITE == 2 &&
 	      IPCOFF_ACCESS_MASK == 3, "access bits");
 static_assert(IPCOFF_FEAT_REGISTER == 1 && IPCOFF_FEAT_GRANT == 2 &&
@@ -146,11 +191,20 @@ static_assert(IPCOFF_FEAT_REGISTER == 1 && IPCOFF_FEAT_GRANT == 2 &&
 
 #define ALL_FEATURES	(IPCOFF_FEAT_REGISTER | IPCOFF_FEAT_GRANT | \
 			 IPCOFF_FEAT_COPY | IPCOFF_FEAT_IOVEC | \
-			 IPCOFF_FEAT_SINGLE_USE)
+			 IPCOFF_FEAT_SINGLE_USE | IPCOFF_FEAT_COPY_FALLBACK | \
+			 IPCOFF_FEAT_STATS | IPCOFF_FEAT_COPY_DESCRIPTORS | \
+			 IPCOFF_FEAT_DMA_IOVEC | IPCOFF_FEAT_ASYNC | \
+			 IPCOFF_FEAT_EVENTFD | IPCOFF_FEAT_NOTIFY | \
+			 IPCOFF_FEAT_CHUNKED)
 #define ALL_IOCTLS	((1ULL << IPCOFF_NR_GET_INFO) | \
 			 (1ULL << IPCOFF_NR_REGISTER) | \
 			 (1ULL << IPCOFF_NR_UNREGISTER) | \
-			 (1ULL << IPCOFF_NR_GRANT) | (1ULL << IPCOFF_NR_COPY))
+			 (1ULL << IPCOFF_NR_GRANT) | (1ULL << IPCOFF_NR_COPY) | \
+			 (1ULL << IPCOFF_NR_STATS) | \
+			 (1ULL << IPCOFF_NR_RING_SETUP) | \
+			 (1ULL << IPCOFF_NR_SUBMIT) | \
+			 (1ULL << IPCOFF_NR_WAIT) | \
+			 (1ULL << IPCOFF_NR_SET_EVENTFD))
 
 /*
  * Issue @cmd with the struct size @usize in the command number instead of
@@ -273,7 +327,8 @@ TEST_F(abi, unknown_commands)
 		uint8_t b[256];
 	} u;
 	const unsigned long cmds[] = {
-		_IOWR(IPCOFF_IOC_MAGIC, IPCOFF_NR_STATS + 1, struct ipcoff_info),
+		_IOWR(IPCOFF_IOC_MAGIC, IPCOFF_NR_SET_EVENTFD + 1,
+		      struct ipcoff_info),
 		_IOWR(IPCOFF_IOC_MAGIC, 0x3f, struct ipcoff_copy),
 		_IO(IPCOFF_IOC_MAGIC, 0xff),
 		/* right number, wrong magic */
@@ -493,6 +548,9 @@ TEST_F(abi, stats)
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, a);
 	memset(a, 1, 4 * ps);
+	/* An earlier test's regions may still be on their way out. */
+	ASSERT_EQ(0, counter_settle(live_regions, &v));
+	ASSERT_EQ(0, counter_settle(pinned_pages, &v));
 	ASSERT_EQ(0, t_register(self->fd, PTR(a), 4 * ps,
 				IPCOFF_REGION_WRITABLE, &h));
 	memset(&st, 0, sizeof(st));

@@ -657,10 +657,15 @@ TEST_F(copy, bad_arguments)
 
 	COPY_EXPECT(-EINVAL, c.flags = IPCOFF_COPY_FLAGS << 1);
 	COPY_EXPECT(-EINVAL, c.flags = 0x80000000u);
-	COPY_EXPECT(-EINVAL, c.reserved[0] = 1);
-	COPY_EXPECT(-EINVAL, c.reserved[0] = 1ULL << 63);
+	COPY_EXPECT(-EINVAL, c.reserved = 1);
+	COPY_EXPECT(-EINVAL, c.reserved = 1U << 31);
+	/* Asynchronous-only flags and fields. */
+	COPY_EXPECT(-EINVAL, c.flags = IPCOFF_COPY_LINK);
+	COPY_EXPECT(-EINVAL, c.chunk_size = 4096);
+	COPY_EXPECT(-EINVAL, (c.flags = IPCOFF_COPY_CHUNKED,
+			      c.chunk_size = 4096));
 	/* An output: whatever comes in is overwritten. */
-	COPY_EXPECT(0, c.descriptors = ~0ULL);
+	COPY_EXPECT(0, (ep_iov(&c.dst, &iov, 1), c.descriptors = ~0ULL));
 	COPY_EXPECT(-EINVAL, c.len = 0);
 	COPY_EXPECT(-EINVAL, c.src.type = 0);
 	COPY_EXPECT(-EINVAL, c.src.type = 3);

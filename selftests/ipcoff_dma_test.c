@@ -9,47 +9,15 @@
  * is always loaded after ipcoff (the rescan path) and unloaded first (the
  * release path).
  */
-#include "common.h"
+#include "dmaprov.h"
 
-#define PROV_KO		"/selftests/ipcoff_dmaprov.ko"
 #define IPCOFF_KO	"/ipcoff.ko"
-#define PROV_PARAMS	"/sys/module/ipcoff_dmaprov/parameters/"
-#define IPCOFF_PARAMS	"/sys/module/ipcoff/parameters/"
 #define PROV_CHANS	2
 #define MIB		(1UL << 20)
-
-static int prov_set(const char *param, const char *val)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), PROV_PARAMS "%s", param);
-	return write_text(path, val);
-}
-
-static int64_t read_stat(const char *path)
-{
-	int64_t v = -1;
-
-	read_u64_file(path, &v);
-	return v;
-}
-
-static int64_t dma_stat(const char *name)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), IPCOFF_SYSFS "/dma/%s", name);
-	return read_stat(path);
-}
 
 static int prov_load(const char *params)
 {
 	return module_load(PROV_KO, params);
-}
-
-static int prov_unload(void)
-{
-	return module_unload("ipcoff_dmaprov");
 }
 
 FIXTURE(dma) {

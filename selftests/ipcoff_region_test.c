@@ -458,18 +458,21 @@ TEST_F(region, bad_arguments)
 	REG_EXPECT(-EINVAL, (r.addr = ~0ULL - self->ps + 1,
 			     r.len = 2 * self->ps));
 	REG_EXPECT(-EINVAL, (r.addr = ~0ULL, r.len = 2));
-	for (bit = 2; bit < 32; bit++)
+	for (bit = 3; bit < 32; bit++)
 		REG_EXPECT(-EINVAL, r.flags = 1U << bit);
+	/* NOTIFY needs a completion ring, and notify_data needs NOTIFY. */
+	REG_EXPECT(-ENXIO, r.flags = IPCOFF_REGION_NOTIFY);
+	REG_EXPECT(-EINVAL, r.notify_data = 1);
 	REG_EXPECT(-EINVAL, r.flags = ~0U);
 	REG_EXPECT(-EINVAL, r.pad = 1);
 	REG_EXPECT(-EINVAL, r.pad = 0x80000000u);
 	REG_EXPECT(-EINVAL, r.reserved[0] = 1);
-	REG_EXPECT(-EINVAL, r.reserved[1] = 1ULL << 63);
+	REG_EXPECT(-EINVAL, r.reserved[0] = 1ULL << 63);
 	/* handle is an output: it must come in as 0. */
 	REG_EXPECT(-EINVAL, r.handle = 1);
 	EXPECT_NOTHING_PINNED();
 	/* The same struct, cleaned, works. */
-	REG_EXPECT(0, r.flags = IPCOFF_REGION_FLAGS);
+	REG_EXPECT(0, r.flags = IPCOFF_REGION_FLAGS & ~IPCOFF_REGION_NOTIFY);
 	EXPECT_NE(0, r.handle);
 	EXPECT_EQ(0, t_unregister(self->fd, r.handle));
 #undef REG_EXPECT

@@ -61,6 +61,65 @@ int ipcoff_get_stats(struct ipcoff *ipc, struct ipcoff_stats *stats,
 
 const char *ipcoff_engine_name(unsigned int engine);
 
+/*
+ * Asynchronous copies (IPCOFF_FEAT_ASYNC, LIBIPCOFF_0.2).
+ *
+ * A mapped completion ring. The kernel writes entries and the tail, the
+ * program advances the head; ipcoff_ring_init() fills every field and
+ * ipcoff_ring_fini() unmaps it. Entry n of the sequence is cqes[n & mask].
+ */
+struct ipcoff_ring {
+	struct ipcoff_cqe *cqes;
+	uint32_t *khead;		/* head word in the mapping (user writes) */
+	const uint32_t *ktail;		/* tail word (kernel writes) */
+	const uint32_t *kflags;		/* IPCOFF_RING_* */
+	const uint64_t *kcompleted;	/* entries the kernel produced */
+	uint32_t mask;			/* entries - 1 */
+	uint32_t entries;
+	void *map;
+	size_t map_len;
+	int fd;
+};
+
+int ipcoff_ring_init(struct ipcoff *ipc, unsigned int entries,
+		     struct ipcoff_ring *ring);
+void ipcoff_ring_fini(struct ipcoff_ring *ring);
+
+int ipcoff_submit(struct ipcoff *ipc, struct ipcoff_copy *reqs,
+		  unsigned int count);
+int ipcoff_submit_ex(struct ipcoff *ipc, struct ipcoff_copy *reqs,
+		     unsigned int count, int *error);
+
+struct ipcoff_cqe *ipcoff_ring_peek(struct ipcoff_ring *ring);
+unsigned int ipcoff_ring_ready(struct ipcoff_ring *ring);
+void ipcoff_ring_advance(struct ipcoff_ring *ring, unsigned int n);
+uint64_t ipcoff_ring_completed(struct ipcoff_ring *ring);
+
+int ipcoff_wait(struct ipcoff *ipc, uint64_t target, int64_t timeout_ns,
+		uint64_t *completed);
+int ipcoff_wait_cqe(struct ipcoff *ipc, struct ipcoff_ring *ring,
+		    int64_t timeout_ns, struct ipcoff_cqe **cqe);
+
+int ipcoff_set_eventfd(struct ipcoff *ipc, int efd);
+int ipcoff_register_notify(struct ipcoff *ipc, void *addr, size_t len,
+			   uint32_t flags, uint64_t notify_data,
+			   uint64_t *handle);
+
+/*
+ * Futex interop for programs that park threads with FUTEX_WAIT on a word in
+ * memory they share (memfd, POSIX shm, MAP_SHARED anonymous), never in the
+ * /dev/ipcoff mapping. Shared (not FUTEX_PRIVATE) operations.
+ */
+int ipcoff_futex_wake(uint32_t *word, int nr_wake);
+int ipcoff_futex_wait(uint32_t *word, uint32_t seen, int64_t timeout_ns);
+
+/* A thread that wakes a futex word on every new completion of a context. */
+struct ipcoff_notifier;
+
+int ipcoff_notifier_start(struct ipcoff *ipc, uint32_t *word,
+			  struct ipcoff_notifier **out);
+void ipcoff_notifier_stop(struct ipcoff_notifier *n);
+
 static inline int ipcoff_has_feature(const struct ipcoff *ipc,
 				     uint64_t feature)
 {

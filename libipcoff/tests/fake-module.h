@@ -6,13 +6,16 @@
  * calls land in __wrap_ioctl(). While the fake is armed, an ioctl on a
  * descriptor of FAKE_DEV_PATH (a real open file, so descriptor handling
  * stays real) is answered from the script below and recorded; every other
- * ioctl goes to the real ioctl() and is only counted.
+ * ioctl goes to the real ioctl() and is only counted. mmap() and munmap()
+ * are wrapped the same way (-Wl,--wrap=mmap,--wrap=munmap): a shared
+ * mapping of the device maps the fake's completion ring.
  */
 #ifndef IPCOFF_TESTS_FAKE_MODULE_H
 #define IPCOFF_TESTS_FAKE_MODULE_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <ipcoff.h>
 
@@ -20,6 +23,85 @@
 #define FAKE_REGION_HANDLE	0x5eed0000c0ffee01ULL
 #define FAKE_REGION_SIZE	4096
 #define FAKE_MODULE_VERSION	((1U << 16) | (2U << 8) | 3U)
+
+/*
+ * The fake's completion ring lives in a memfd: the fake writes through its
+ * own mapping and the library maps the same pages through __wrap_mmap(),
+ * as it would map the module's. Its offsets differ from the module's on
+ * purpose, so a library that assumed the module's layout fails here.
+ */
+#define FAKE_RING_TAIL_OFF	32
+#define FAKE_RING_HEAD_OFF	96
+#define FAKE_RING_FLAGS_OFF	160
+#define FAKE_RING_COMPLETED_OFF	200
+#define FAKE_RING_CQES_OFF	320
+#define FAKE_RING_OVERFLOW_MAX	64	/* waiting NOTIFY entries */
+#define FAKE_RING_PENDING_MAX	1024	/* submitted, not yet completed */
+#define FAKE_RING_SEEN_REQS	8	/* SUBMIT requests recorded */
+#define FAKE_RING_WAIT_LOG	32	/* WAIT calls recorded */
+#define FAKE_RING_ON_SLEEP_MAX	8
+/* An "infinite" WAIT that nothing can end is a test failure after this. */
+#define FAKE_WAIT_FOREVER_NS	(10LL * 1000000000)
+
+/* One WAIT as the fake saw it. */
+struct fake_wait_call {
+	uint64_t target;
+	int64_t timeout_ns;
+	uint64_t completed;	/* at entry, before anything moved */
+	unsigned int flushed;	/* overflow entries the WAIT moved in */
+	bool slept;		/* the count was below target after the flush */
+	bool slept_ready;	/* ... while the ring held entries */
+};
+
+/* What the fake does when a WAIT is about to sleep: a completion arrives. */
+struct fake_on_sleep {
+	unsigned int complete;	/* this many submitted requests complete, */
+	bool notify;		/* else @cqe arrives as a NOTIFY entry, */
+	struct ipcoff_cqe cqe;	/* else as a request's entry */
+};
+
+struct fake_ring {
+	/* Script. */
+	uint32_t start;			/* initial head and tail */
+	uint64_t start_completed;	/* initial completed count */
+	bool bad_layout;		/* RING_SETUP answers a broken layout */
+	int mmap_err;			/* mmap of the ring fails with this */
+	unsigned int accept_max;	/* SUBMIT: take at most this many ... */
+	int refuse_err;			/* ... then refuse with this errno */
+	int wait_err;			/* WAIT fails with this errno */
+	struct fake_on_sleep on_sleep[FAKE_RING_ON_SLEEP_MAX];
+	unsigned int n_on_sleep;	/* one posted per sleeping WAIT */
+
+	/* State. */
+	bool set_up;
+	int memfd;
+	unsigned char *mem;		/* the fake's own view */
+	uint32_t mmap_len;
+	uint32_t entries;
+	uint32_t ktail;			/* the fake's tail, trusted */
+	uint32_t reserved;		/* places promised to pending requests */
+	uint64_t completed;
+	struct ipcoff_cqe overflow[FAKE_RING_OVERFLOW_MAX];
+	unsigned int n_overflow;
+	struct ipcoff_cqe pending[FAKE_RING_PENDING_MAX];
+	unsigned int n_pending;
+	int efd;			/* SET_EVENTFD's eventfd, or -1 */
+
+	/* Record. */
+	unsigned int maps;		/* library mmaps of the device */
+	void *map_addr;
+	size_t map_len;
+	int map_prot, map_flags;
+	long long map_off;
+	unsigned int unmaps;		/* library munmaps of that mapping */
+	void *unmap_addr;
+	size_t unmap_len;
+	unsigned int setups, submits, waits;
+	struct ipcoff_copy seen_reqs[FAKE_RING_SEEN_REQS];
+	unsigned int n_seen_reqs;
+	struct fake_wait_call wait_log[FAKE_RING_WAIT_LOG];
+	unsigned int sleeps_with_ready;	/* WAITs that slept with entries */
+};
 
 struct fake_module {
 	/* Script, set by the test. */
@@ -47,10 +129,16 @@ struct fake_module {
 		struct ipcoff_region_unreg unreg;
 		struct ipcoff_grant grant;
 		struct ipcoff_copy copy;
+		struct ipcoff_ring_setup ring_setup;
+		struct ipcoff_submit submit;
+		struct ipcoff_wait wait;
+		struct ipcoff_eventfd eventfd;
 	} seen;				/* the argument as it arrived */
 	struct ipcoff_iovec seen_src_iov;	/* first segment, IOVEC src */
 	struct ipcoff_iovec seen_dst_iov;	/* first segment, IOVEC dst */
 	unsigned int violations;	/* requests no library call sends */
+
+	struct fake_ring ring;
 };
 
 extern struct fake_module fake;
@@ -61,5 +149,25 @@ void fake_reset(void);
 void fake_arm(uint64_t features, uint32_t abi_version);
 /* Forget the record of earlier calls, keep the script. */
 void fake_clear_record(void);
+
+/*
+ * The ring. Every helper below takes the fake's lock, so a test thread may
+ * post while a library thread sleeps in WAIT.
+ */
+/* Set up a ring of @entries without an ioctl (for tests of other calls). */
+bool fake_ring_create(uint32_t entries);
+/* Drop the ring, its memfd and the fake's mapping; keep the record. */
+void fake_ring_free(void);
+/* A request's entry into its place: needs room, else a violation. */
+void fake_ring_post(const struct ipcoff_cqe *cqe);
+/* A "data arrived" entry: into the ring if it fits, else overflow. */
+void fake_ring_notify(const struct ipcoff_cqe *cqe);
+/* Complete the @n oldest submitted requests (their places are reserved). */
+void fake_ring_complete(unsigned int n);
+uint32_t fake_ring_head(void);
+uint32_t fake_ring_tail(void);
+uint32_t fake_ring_flags(void);
+uint64_t fake_ring_completed(void);
+unsigned int fake_ring_pending(void);
 
 #endif /* IPCOFF_TESTS_FAKE_MODULE_H */

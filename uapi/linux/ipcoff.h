@@ -61,6 +61,10 @@ struct ipcoff_iovec {
 #define IPCOFF_FEAT_STATS	_BITULL(6)	/* IPCOFF_IOC_STATS */
 #define IPCOFF_FEAT_COPY_DESCRIPTORS _BITULL(7)	/* ipcoff_copy.descriptors */
 #define IPCOFF_FEAT_DMA_IOVEC	_BITULL(8)	/* dma engine takes local iovecs */
+#define IPCOFF_FEAT_ASYNC	_BITULL(9)	/* RING_SETUP, SUBMIT, WAIT, poll */
+#define IPCOFF_FEAT_EVENTFD	_BITULL(10)	/* SET_EVENTFD */
+#define IPCOFF_FEAT_NOTIFY	_BITULL(11)	/* IPCOFF_REGION_NOTIFY */
+#define IPCOFF_FEAT_CHUNKED	_BITULL(12)	/* IPCOFF_COPY_CHUNKED */
 
 /**
  * struct ipcoff_info - IPCOFF_IOC_GET_INFO handshake
@@ -94,8 +98,11 @@ struct ipcoff_info {
 /* ipcoff_region_reg.flags */
 #define IPCOFF_REGION_WRITABLE	  0x1U	/* may be a copy destination */
 #define IPCOFF_REGION_SINGLE_USE  0x2U	/* one peer copy, then closed */
+/* Copies into it post an entry on the owner's completion ring. */
+#define IPCOFF_REGION_NOTIFY	  0x4U
 #define IPCOFF_REGION_FLAGS	  (IPCOFF_REGION_WRITABLE | \
-				   IPCOFF_REGION_SINGLE_USE)
+				   IPCOFF_REGION_SINGLE_USE | \
+				   IPCOFF_REGION_NOTIFY)
 
 /**
  * struct ipcoff_region_reg - IPCOFF_IOC_REGISTER
@@ -104,6 +111,8 @@ struct ipcoff_info {
  * @flags: in, IPCOFF_REGION_*
  * @pad: must be 0
  * @handle: out, unguessable non-zero region handle; must be 0 on input
+ * @notify_data: in, with IPCOFF_REGION_NOTIFY: the user_data of the
+ *	owner's "data arrived" entries; else must be 0
  * @reserved: must be 0
  */
 struct ipcoff_region_reg {
@@ -112,7 +121,8 @@ struct ipcoff_region_reg {
 	__u32 flags;
 	__u32 pad;
 	__aligned_u64 handle;
-	__aligned_u64 reserved[2];
+	__aligned_u64 notify_data;
+	__aligned_u64 reserved[1];
 };
 
 #define IPCOFF_REGION_REG_SIZE_VER0	48
@@ -188,7 +198,15 @@ struct ipcoff_endpoint {
 
 /* ipcoff_copy.flags */
 #define IPCOFF_COPY_CPU_FALLBACK 0x1U	/* redo what the DMA engine failed */
-#define IPCOFF_COPY_FLAGS	 IPCOFF_COPY_CPU_FALLBACK
+/*
+ * SUBMIT only. LINK: the next request of the batch starts only after this
+ * one succeeded (else it completes with -ECANCELED). CHUNKED: one
+ * completion entry per chunk_size bytes (Async-Pipe).
+ */
+#define IPCOFF_COPY_LINK	 0x2U
+#define IPCOFF_COPY_CHUNKED	 0x4U
+#define IPCOFF_COPY_FLAGS	 (IPCOFF_COPY_CPU_FALLBACK | \
+				  IPCOFF_COPY_LINK | IPCOFF_COPY_CHUNKED)
 
 /**
  * struct ipcoff_copy - IPCOFF_IOC_COPY
@@ -197,12 +215,14 @@ struct ipcoff_endpoint {
  * @len: in, bytes to copy, non-zero
  * @flags: in, IPCOFF_COPY_*
  * @engine: in, IPCOFF_ENGINE_*; out, the engine that ran the copy
- * @user_data: in, opaque to the module; reserved for completion entries
+ * @user_data: in, opaque to the module; given back in completion entries
  * @copied: out, bytes copied (also written when a copy stops early)
  * @descriptors: out, hardware descriptors (dma) or page pieces (cpu) the
  *	copy was cut into: without an IOMMU a dma copy between 4 KiB pages
  *	takes one per page, between huge pages one per 2 MiB (or
  *	dma_max_xfer); ignored on input (IPCOFF_FEAT_COPY_DESCRIPTORS)
+ * @chunk_size: in, with IPCOFF_COPY_CHUNKED: bytes per chunk (at least
+ *	4096); else must be 0
  * @reserved: must be 0
  *
  * At least one endpoint is a region. When both name the same region their
@@ -218,7 +238,8 @@ struct ipcoff_copy {
 	__aligned_u64 user_data;
 	__aligned_u64 copied;
 	__aligned_u64 descriptors;
-	__aligned_u64 reserved[1];
+	__u32 chunk_size;
+	__u32 reserved;
 };
 
 #define IPCOFF_COPY_SIZE_VER0	128
@@ -271,6 +292,133 @@ struct ipcoff_stats {
 
 #define IPCOFF_STATS_SIZE_VER0	320
 
+/* Smallest IPCOFF_COPY_CHUNKED chunk. */
+#define IPCOFF_CHUNK_MIN	4096
+
+/* ipcoff_cqe.flags */
+#define IPCOFF_CQE_CHUNK	0x1U	/* one chunk of a CHUNKED copy */
+/* Data arrived in a NOTIFY region of this context (not its own request). */
+#define IPCOFF_CQE_NOTIFY	0x2U
+
+/**
+ * struct ipcoff_cqe - one completion entry in the mmapped ring
+ * @user_data: the request's user_data (NOTIFY: the region's notify_data)
+ * @result: bytes copied, or a negative errno
+ * @flags: IPCOFF_CQE_*
+ * @engine: IPCOFF_ENGINE_* that ran the copy
+ * @latency_ns: submit-to-complete nanoseconds
+ * @handle: NOTIFY: the destination region's handle; else 0
+ * @offset: CHUNK: offset of the chunk in the copy; NOTIFY: offset of the
+ *	bytes in the region; else 0
+ * @len: bytes this entry is about (the copy, the chunk or the arrival)
+ * @reserved: 0
+ */
+struct ipcoff_cqe {
+	__aligned_u64 user_data;
+	__s64 result;
+	__u32 flags;
+	__u32 engine;
+	__aligned_u64 latency_ns;
+	__aligned_u64 handle;
+	__aligned_u64 offset;
+	__aligned_u64 len;
+	__aligned_u64 reserved;
+};
+
+/* ipcoff_ring_setup.entries bounds; a power of two in between. */
+#define IPCOFF_RING_MIN_ENTRIES	8
+#define IPCOFF_RING_MAX_ENTRIES	65536
+
+/* The ring's flags word */
+/* NOTIFY entries wait in the kernel: consume, then WAIT or poll. */
+#define IPCOFF_RING_OVERFLOW	0x1U
+
+/**
+ * struct ipcoff_ring_setup - IPCOFF_IOC_RING_SETUP
+ * @flags: in, must be 0
+ * @entries: in, ring size wanted (power of two within the bounds above)
+ * @mmap_len: out, bytes to mmap at offset 0 of the fd (shared, read-write)
+ * @head_off: out, offset of the __u32 head, written by user space only
+ * @tail_off: out, offset of the __u32 tail, written by the kernel only
+ * @flags_off: out, offset of the __u32 IPCOFF_RING_* flags word
+ * @completed_off: out, offset of the __u64 count of entries produced
+ * @cqes_off: out, offset of the struct ipcoff_cqe array
+ * @pad: must be 0
+ * @reserved: must be 0
+ * The entry for sequence number n is cqes[n & (entries - 1)]; entries
+ * from head to tail are ready. Read tail with acquire semantics, write
+ * head with release semantics.
+ */
+struct ipcoff_ring_setup {
+	__u32 flags;
+	__u32 entries;
+	__u32 mmap_len;
+	__u32 head_off;
+	__u32 tail_off;
+	__u32 flags_off;
+	__u32 completed_off;
+	__u32 cqes_off;
+	__u32 pad;
+	__u32 reserved[3];
+};
+
+#define IPCOFF_RING_SETUP_SIZE_VER0	48
+
+/**
+ * struct ipcoff_submit - IPCOFF_IOC_SUBMIT
+ * @flags: in, must be 0
+ * @count: in, requests at @reqs
+ * @reqs: in, user pointer to @count requests, @entry_size bytes apart
+ * @entry_size: in, the caller's sizeof(struct ipcoff_copy) (at least
+ *	IPCOFF_COPY_SIZE_VER0)
+ * @accepted: out, requests taken, from the first on
+ * @error: out, 0, or the negative errno that refused request @accepted
+ * @pad: must be 0
+ * @reserved: must be 0
+ */
+struct ipcoff_submit {
+	__u32 flags;
+	__u32 count;
+	__aligned_u64 reqs;
+	__u32 entry_size;
+	__u32 accepted;
+	__s32 error;
+	__u32 pad;
+	__aligned_u64 reserved[2];
+};
+
+#define IPCOFF_SUBMIT_SIZE_VER0	48
+
+/**
+ * struct ipcoff_wait - IPCOFF_IOC_WAIT
+ * @flags: in, must be 0
+ * @pad: must be 0
+ * @target: in, return once the context's completed count reaches it
+ * @timeout_ns: in, relative; negative waits forever, 0 does not sleep
+ * @completed: out, the completed count at return
+ */
+struct ipcoff_wait {
+	__u32 flags;
+	__u32 pad;
+	__aligned_u64 target;
+	__s64 timeout_ns;
+	__aligned_u64 completed;
+};
+
+#define IPCOFF_WAIT_SIZE_VER0	32
+
+/**
+ * struct ipcoff_eventfd - IPCOFF_IOC_SET_EVENTFD
+ * @fd: in, an eventfd signalled once per completion entry; -1 removes it
+ * @flags: in, must be 0
+ */
+struct ipcoff_eventfd {
+	__s32 fd;
+	__u32 flags;
+};
+
+#define IPCOFF_EVENTFD_SIZE_VER0	8
+
 /*
  * IPCOFF_IOC_GET_INFO - _IOWR, struct ipcoff_info
  *	Return: 0; EINVAL (flags), EFAULT.
@@ -280,10 +428,10 @@ struct ipcoff_stats {
  *	hugetlbfs memory, charges it to RLIMIT_MEMLOCK (mm->pinned_vm) unless
  *	CAP_IPC_LOCK, and returns a handle.
  *	Return: 0; EINVAL (flags, pad, reserved, len 0, range overflows or
- *	exceeds max_region_len), EFAULT (unmapped or kernel address),
- *	EACCES (read-only mapping registered WRITABLE), EOPNOTSUPP
- *	(page-cache file or device mapping), ENOMEM (memlock limit or out of
- *	memory).
+ *	exceeds max_region_len, notify_data without NOTIFY), EFAULT
+ *	(unmapped or kernel address), EACCES (read-only mapping registered
+ *	WRITABLE), EOPNOTSUPP (page-cache file or device mapping), ENXIO
+ *	(NOTIFY before RING_SETUP), ENOMEM (memlock limit or out of memory).
  *
  * IPCOFF_IOC_UNREGISTER - _IOW, struct ipcoff_region_unreg
  *	Removes the handle at once; pages are unpinned when the last copy
@@ -309,12 +457,41 @@ struct ipcoff_stats {
  *	IPCOFF_COPY_CPU_FALLBACK was not set), ETIMEDOUT (the DMA engine did
  *	not complete in time; its channel is taken out of rotation and the
  *	pages stay pinned until it does), ENOMEM (no memory, or the regions
- *	cannot be DMA-mapped for a forced dma copy).
+ *	cannot be DMA-mapped for a forced dma copy), EBUSY (the destination
+ *	is a NOTIFY region whose owner has too many unread entries, as for
+ *	SUBMIT).
  *	On EFAULT, EINTR and EIO, copied holds the bytes that did arrive.
  *
  * IPCOFF_IOC_STATS - _IOWR, struct ipcoff_stats
  *	Module-wide counters, the same as in /sys/class/misc/ipcoff/.
  *	Return: 0; EINVAL (flags).
+ * IPCOFF_IOC_RING_SETUP - _IOWR, struct ipcoff_ring_setup
+ *	Creates the context's completion ring, then mmap it. Asked again
+ *	with the size the ring has, it returns the existing ring's layout
+ *	(to map it again, or from another process holding the fd).
+ *	Return: 0; EINVAL (flags, entries), EBUSY (a ring of another size
+ *	exists), ENOMEM.
+ * IPCOFF_IOC_SUBMIT - _IOWR, struct ipcoff_submit
+ *	Starts copies asynchronously, in order, until one is refused; each
+ *	posts one entry (or one per chunk) on this context's ring. A request
+ *	is taken only when its entries have a reserved place in the ring.
+ *	Return: 0 when at least one request was taken (or count is 0);
+ *	otherwise the errno that refused the first: ENXIO (no ring), EAGAIN
+ *	(ring full: consume entries first), EBUSY (a NOTIFY destination's
+ *	owner has twice its ring size in unread, waiting and coming
+ *	entries), EINVAL (entry_size, flags, CHUNKED with LINK or after a
+ *	LINK request, a chunk below IPCOFF_CHUNK_MIN, more chunks than ring
+ *	entries, LINK on the last request), or any errno of
+ *	IPCOFF_IOC_COPY's validation.
+ * IPCOFF_IOC_WAIT - _IOWR, struct ipcoff_wait
+ *	Sleeps, interruptibly, until the context's completed count reaches
+ *	target. It first brings waiting NOTIFY entries into the ring and, if
+ *	it moved any, returns at once.
+ *	Return: 0; ENXIO (no ring), ETIMEDOUT, EINTR, EINVAL (flags, pad).
+ * IPCOFF_IOC_SET_EVENTFD - _IOW, struct ipcoff_eventfd
+ *	Return: 0; ENXIO (no ring), EBADF, EINVAL (flags, not an eventfd).
+ * poll/epoll/select on the fd report EPOLLIN while entries are ready or
+ * waiting in the overflow list.
  */
 #define IPCOFF_NR_GET_INFO	0x00
 #define IPCOFF_NR_REGISTER	0x01
@@ -322,6 +499,10 @@ struct ipcoff_stats {
 #define IPCOFF_NR_GRANT		0x03
 #define IPCOFF_NR_COPY		0x04
 #define IPCOFF_NR_STATS		0x05
+#define IPCOFF_NR_RING_SETUP	0x06
+#define IPCOFF_NR_SUBMIT	0x07
+#define IPCOFF_NR_WAIT		0x08
+#define IPCOFF_NR_SET_EVENTFD	0x09
 
 #define IPCOFF_IOC_GET_INFO \
 	_IOWR(IPCOFF_IOC_MAGIC, IPCOFF_NR_GET_INFO, struct ipcoff_info)
@@ -335,5 +516,13 @@ struct ipcoff_stats {
 	_IOWR(IPCOFF_IOC_MAGIC, IPCOFF_NR_COPY, struct ipcoff_copy)
 #define IPCOFF_IOC_STATS \
 	_IOWR(IPCOFF_IOC_MAGIC, IPCOFF_NR_STATS, struct ipcoff_stats)
+#define IPCOFF_IOC_RING_SETUP \
+	_IOWR(IPCOFF_IOC_MAGIC, IPCOFF_NR_RING_SETUP, struct ipcoff_ring_setup)
+#define IPCOFF_IOC_SUBMIT \
+	_IOWR(IPCOFF_IOC_MAGIC, IPCOFF_NR_SUBMIT, struct ipcoff_submit)
+#define IPCOFF_IOC_WAIT \
+	_IOWR(IPCOFF_IOC_MAGIC, IPCOFF_NR_WAIT, struct ipcoff_wait)
+#define IPCOFF_IOC_SET_EVENTFD \
+	_IOW(IPCOFF_IOC_MAGIC, IPCOFF_NR_SET_EVENTFD, struct ipcoff_eventfd)
 
 #endif /* _UAPI_LINUX_IPCOFF_H */
