@@ -167,7 +167,7 @@ extern const struct attribute_group ipcoff_dma_ctl_group;
 
 /* engine_cpu.c */
 extern struct ipcoff_engine ipcoff_engine_cpu;
-int ipcoff_cpu_copy(struct ipcoff_xfer_end *src, struct ipcoff_xfer_end *dst,
-		    u64 skip, u64 len, u64 *copied, u64 *pieces);
+int ipcoff_cpu_copy(struct ipcoff_request *req, u64 skip, u64 len,
+		    u64 *copied, u64 *pieces);
 
 #endif /* IPCOFF_ENGINE_H */

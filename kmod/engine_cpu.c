@@ -99,25 +99,26 @@ static u64 ipcoff_cpu_piece(struct ipcoff_cpu_pos *s, struct ipcoff_cpu_pos *d,
 }
 
 /**
- * ipcoff_cpu_copy() - copy bytes with the calling CPU
- * @src: source: pinned extents, or the caller's unpinned iovec
- * @dst: destination: pinned extents, or the caller's unpinned iovec
- * @skip: bytes of both sides to pass over first
+ * ipcoff_cpu_copy() - copy bytes of a request with the calling CPU
+ * @req: the request; each end is pinned extents or the caller's unpinned
+ *	iovec
+ * @skip: bytes of both ends to pass over first
  * @len: bytes to copy; both sides were checked to hold @skip + @len
  * @copied: set to the bytes that arrived, also on error
  * @pieces: if not NULL, set to the number of pieces the copy took
  *
- * At least one side is pinned, so every piece is bounded by a page. An
- * unpinned side is the calling process's memory. The copy stops at a
- * fatal signal and reschedules every chunk.
+ * At least one end is pinned, so every piece is bounded by a page. An
+ * unpinned end is the calling process's memory. A synchronous copy stops
+ * at a fatal signal (its caller is dying); an asynchronous one is owed to
+ * the destination and runs to the end. Both reschedule every chunk.
  *
  * Return: 0, -EFAULT (iovec memory not accessible) or -EINTR.
  */
-int ipcoff_cpu_copy(struct ipcoff_xfer_end *src, struct ipcoff_xfer_end *dst,
-		    u64 skip, u64 len, u64 *copied, u64 *pieces)
+int ipcoff_cpu_copy(struct ipcoff_request *req, u64 skip, u64 len,
+		    u64 *copied, u64 *pieces)
 {
-	struct ipcoff_cpu_pos s = { .end = src, .off = skip };
-	struct ipcoff_cpu_pos d = { .end = dst, .off = skip };
+	struct ipcoff_cpu_pos s = { .end = &req->src, .off = skip };
+	struct ipcoff_cpu_pos d = { .end = &req->dst, .off = skip };
 	u64 done = 0, since_check = 0, n_pieces = 0;
 	int ret = 0;
 
@@ -138,7 +139,7 @@ int ipcoff_cpu_copy(struct ipcoff_xfer_end *src, struct ipcoff_xfer_end *dst,
 		since_check += n;
 		if (since_check >= IPCOFF_CPU_CHUNK && done < len) {
 			since_check = 0;
-			if (fatal_signal_pending(current)) {
+			if (!req->async && fatal_signal_pending(current)) {
 				ret = -EINTR;
 				break;
 			}
@@ -165,8 +166,8 @@ static int ipcoff_cpu_serves(const struct ipcoff_request *req)
 static void ipcoff_cpu_run(struct ipcoff_request *req)
 {
 	u64 copied = 0;
-	int ret = ipcoff_cpu_copy(&req->src, &req->dst, req->skip, req->len,
-				  &copied, &req->descriptors);
+	int ret = ipcoff_cpu_copy(req, req->skip, req->len, &copied,
+				  &req->descriptors);
 
 	ipcoff_request_complete(req, ret, copied);
 }

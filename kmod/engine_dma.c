@@ -221,8 +221,7 @@ static int ipcoff_dma_cpu_piece(struct ipcoff_request *req,
 	u64 copied;
 
 	atomic64_inc(&ipcoff_engine_dma.stats.fallbacks);
-	return ipcoff_cpu_copy(&req->src, &req->dst, req->skip + p->off,
-			       p->len, &copied, NULL);
+	return ipcoff_cpu_copy(req, req->skip + p->off, p->len, &copied, NULL);
 }
 
 static void ipcoff_dma_finish(struct ipcoff_dma_req *dr)
@@ -448,8 +447,8 @@ err_put:
 
 		/* The scheduler's choice, not the caller's: CPU instead. */
 		atomic64_inc(&ipcoff_engine_dma.stats.fallbacks);
-		ret = ipcoff_cpu_copy(&req->src, &req->dst, req->skip,
-				      req->len, &copied, &req->descriptors);
+		ret = ipcoff_cpu_copy(req, req->skip, req->len, &copied,
+				      &req->descriptors);
 		ipcoff_request_complete(req, ret, copied);
 		return;
 	}
