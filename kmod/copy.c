@@ -311,6 +311,7 @@ int ipcoff_copy(struct ipcoff_ctx *ctx, struct ipcoff_copy *args)
 	if (ret != -EINTR) {
 		args->copied = req->copied;
 		args->descriptors = req->descriptors;
+		args->engine = req->ran;
 	}
 out:
 	/* A single use is spent only by a copy that worked. */

@@ -79,6 +79,8 @@ struct ipcoff_engine {
  * @flags: IPCOFF_COPY_*
  * @forced: the caller chose @engine; it may not hand the request on
  * @engine: the engine that runs it
+ * @ran: IPCOFF_ENGINE_* that moved the bytes: @engine's, or the cpu's when
+ *	the engine handed the whole request over
  * @result: 0 or -errno, valid once @done completed
  * @copied: bytes that arrived, valid once @done completed
  * @descriptors: descriptors (dma) or page pieces (cpu) the engine issued
@@ -108,6 +110,7 @@ struct ipcoff_request {
 	u32 flags;
 	bool forced;
 	struct ipcoff_engine *engine;
+	u32 ran;
 	int result;
 	u64 copied;
 	u64 descriptors;

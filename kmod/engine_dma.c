@@ -194,8 +194,9 @@ static int ipcoff_dma_map_end(const struct ipcoff_xfer_end *end,
 
 	for (i = 0; i < end->ext_cnt; i++) {
 		maps[i] = ipcoff_dma_map_region(end->ext[i].region, dev);
+		/* Out of IOVA or bounce-buffer space, whatever the layer said. */
 		if (IS_ERR(maps[i]))
-			return PTR_ERR(maps[i]);
+			return -ENOMEM;
 	}
 	return 0;
 }
@@ -447,6 +448,7 @@ err_put:
 
 		/* The scheduler's choice, not the caller's: CPU instead. */
 		atomic64_inc(&ipcoff_engine_dma.stats.fallbacks);
+		req->ran = IPCOFF_ENGINE_CPU;
 		ret = ipcoff_cpu_copy(req, req->skip, req->len, &copied,
 				      &req->descriptors);
 		ipcoff_request_complete(req, ret, copied);

@@ -104,6 +104,7 @@ void ipcoff_request_submit(struct ipcoff_request *req)
 	struct ipcoff_engine *e = req->engine;
 
 	ipcoff_request_get(req);
+	req->ran = e->id;
 	atomic_inc(&e->stats.depth);
 	req->start = ktime_get();
 	e->submit(req);
@@ -114,7 +115,7 @@ static void ipcoff_request_post(struct ipcoff_request *req)
 {
 	s64 result = req->result ? req->result : (s64)req->copied;
 	u64 latency = ktime_to_ns(ktime_sub(ktime_get(), req->start));
-	u32 engine = req->engine ? req->engine->id : IPCOFF_ENGINE_AUTO;
+	u32 engine = req->ran;
 	struct ipcoff_cqe_node *n = req->notify;
 
 	if (req->ring) {

@@ -196,6 +196,57 @@ static int64_t dma_descriptors(struct __test_metadata *_metadata, int fd,
 	return used;
 }
 
+/* The largest size the engine is tested at, from odd offsets. */
+TEST_F_TIMEOUT(dma, copy_64mib, 300)
+{
+	const size_t len = 64 * MIB, map_len = len + 2 * page_size();
+	uint64_t hs = 0, hd = 0;
+	struct ipcoff_copy c;
+	uint8_t *src, *dst;
+	int ret;
+
+	SKIP_IF_SET(self->skip);
+	src = mmap(NULL, map_len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	dst = mmap(NULL, map_len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, src);
+	ASSERT_NE(MAP_FAILED, dst);
+	pat_fill(src, map_len, 33, 0);
+	memset(dst, 0, map_len);
+	ASSERT_EQ(0, t_register(self->fd, PTR(src), map_len, 0, &hs));
+	ASSERT_EQ(0, t_register(self->fd, PTR(dst), map_len,
+				IPCOFF_REGION_WRITABLE, &hd));
+	ret = dma_copy(self->fd, hd, 5, hs, 11, len, 0, &c);
+	if (ret && variant->dma_bits == 32) {
+		/*
+		 * A 32-bit device with memory above 4 GiB bounces through
+		 * swiotlb, whose 64 MiB pool cannot hold these regions: a
+		 * forced copy is refused untouched, an automatic one goes to
+		 * the CPU.
+		 */
+		EXPECT_EQ(-ENOMEM, ret);
+		EXPECT_EQ(0, c.copied);
+		EXPECT_EQ(map_len, mem_check_byte(dst, map_len, 0));
+		c.engine = IPCOFF_ENGINE_AUTO;
+		ret = t_copy(self->fd, &c);
+		EXPECT_EQ(IPCOFF_ENGINE_CPU, c.engine);
+	}
+	ASSERT_EQ(0, ret);
+	EXPECT_EQ(len, c.copied);
+	if (variant->dma_bits != 32) {
+		EXPECT_EQ(IPCOFF_ENGINE_DMA, c.engine);
+	}
+	EXPECT_EQ(len, pat_check(dst + 5, len, 33, 11));
+	EXPECT_EQ(5, mem_check_byte(dst, 5, 0));
+	EXPECT_EQ(map_len - len - 5, mem_check_byte(dst + 5 + len,
+						     map_len - len - 5, 0));
+	EXPECT_EQ(0, t_unregister(self->fd, hs));
+	EXPECT_EQ(0, t_unregister(self->fd, hd));
+	munmap(src, map_len);
+	munmap(dst, map_len);
+}
+
 TEST_F_TIMEOUT(dma, hugetlb_needs_fewer_descriptors, 300)
 {
 	size_t hlen = 4 * MIB, map_len;
