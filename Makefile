@@ -9,6 +9,9 @@
 #   make check           lint, builds, dkms, then the selftests in a QEMU
 #                        guest per kernel (what CI runs)
 #   make demo            ipcoff-demo in a 6.1 guest
+#   make bench           ipcoff-bench in a 6.1 guest: table, JSON and plot in
+#                        build/bench/ (BENCH=--quick or --full; see
+#                        Documentation/bench.rst)
 #   make install         library, headers, pkg-config file, udev rule
 #   make clean
 #
@@ -81,6 +84,9 @@ demo:
 	$(MAKE) --no-print-directory tools; \
 	scripts/run-guest "$$kver" --demo
 
+bench:
+	+@scripts/bench $(BENCH)
+
 install: lib tools
 	+$(MAKE) -C libipcoff O=$(LIB_OUT) PREFIX=$(PREFIX) install
 	+$(MAKE) -C tools O=$(TOOLS_OUT) LIBDIR=$(LIB_OUT) PREFIX=$(PREFIX) install
@@ -91,4 +97,4 @@ clean:
 	rm -rf build
 
 .PHONY: all module modules-all lib tools ksrc selftests lint dkms-check check-native \
-	check demo install clean
+	check demo bench install clean

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * ipcoff-bench: the transports under test, and what their send and recv
+ * paths share (descriptor fill and read-back).
+ *
+ * A new transport is one more entry here with its own ops table; the
+ * workloads, the harness and the output never name a transport. The
+ * asynchronous ipcoff transport (batch submit + mmapped completion ring)
+ * plugs in as { "ipcoff/dma/async", "ipcoff", "dma", "async", ... }.
+ */
+#include <string.h>
+#include <linux/ipcoff.h>
+
+#include "bench.h"
+
+const struct transport transports[] = {
+	{ "shm", "shm", "cpu", "sync", 0, 1, &shm_ops },
+	{ "cma", "cma", "cpu", "sync", 0, 0, &cma_ops },
+	{ "ipcoff/cpu", "ipcoff", "cpu", "sync", IPCOFF_ENGINE_CPU, 0,
+	  &ipcoff_sync_ops },
+	{ "ipcoff/dma", "ipcoff", "dma", "sync", IPCOFF_ENGINE_DMA, 0,
+	  &ipcoff_sync_ops },
+};
+
+const unsigned int nr_transports = ARRAY_SIZE(transports);
+
+struct desc *msg_begin(struct chan *ch, struct msg *m)
+{
+	struct desc *d = ring_reserve(ch->ring, (uint32_t)m->seq);
+
+	/* Latency starts once the message has a slot: not the back-pressure. */
+	m->t_send = now_ns();
+	return d;
+}
+
+int msg_publish(struct chan *ch, struct desc *d, const struct msg *m)
+{
+	d->seq = m->seq;
+	d->off = m->off;
+	d->len = m->len;
+	d->t_send = m->t_send;
+	d->flags = m->flags;
+	d->user = m->user;
+	d->meta_len = 0;
+	if (m->meta_len && m->meta) {
+		if (m->meta_len > ch->ring->meta_max)
+			return ST_ERROR;
+		memcpy(d + 1, m->meta, m->meta_len);
+		d->meta_len = m->meta_len;
+	}
+	ring_publish(ch->ring);
+	return ST_OK;
+}
+
+void msg_from_desc(struct msg *m, struct desc *d)
+{
+	m->seq = d->seq;
+	m->off = d->off;
+	m->len = d->len;
+	m->t_send = d->t_send;
+	m->flags = d->flags;
+	m->user = d->user;
+	m->meta_len = d->meta_len;
+	m->meta = d + 1;
+	m->data = NULL;
+	m->d = d;
+}
+
+/* Where message @seq lands in a receiver's area of depth slots. */
+void *rx_slot(const struct rx *rx, uint64_t seq)
+{
+	const struct chan *ch = rx->ch;
+
+	return (char *)rx->area +
+	       (size_t)(seq & (ch->cfg.depth - 1)) * ch->cfg.slot_size;
+}
