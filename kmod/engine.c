@@ -19,6 +19,7 @@ MODULE_PARM_DESC(dma_auto_min,
 static struct ipcoff_engine *ipcoff_engines[IPCOFF_ENGINE_COUNT] = {
 	[IPCOFF_ENGINE_CPU] = &ipcoff_engine_cpu,
 	[IPCOFF_ENGINE_DMA] = &ipcoff_engine_dma,
+	[IPCOFF_ENGINE_ELIDE] = &ipcoff_engine_elide,
 };
 
 /**
@@ -78,6 +79,9 @@ struct ipcoff_engine *ipcoff_engine_pick(u32 want,
 	int ret;
 
 	if (want == IPCOFF_ENGINE_AUTO) {
+		/* Nothing to move: the ends are the same bytes already. */
+		if (!ipcoff_engine_elide.serves(req))
+			return &ipcoff_engine_elide;
 		/* A size threshold until the scheduler knows better. */
 		e = &ipcoff_engine_dma;
 		if (req->len >= READ_ONCE(dma_auto_min) && e->present() &&
@@ -132,51 +136,34 @@ static ssize_t ipcoff_stat_show(struct device *dev,
 	{ .attr = __ATTR(field, 0444, ipcoff_stat_show, NULL),		\
 	  .engine = _engine, .show = field##_show }
 
-static struct ipcoff_stat_attr ipcoff_cpu_stats[] = {
-	IPCOFF_STAT(&ipcoff_engine_cpu, requests),
-	IPCOFF_STAT(&ipcoff_engine_cpu, bytes),
-	IPCOFF_STAT(&ipcoff_engine_cpu, descriptors),
-	IPCOFF_STAT(&ipcoff_engine_cpu, errors),
-	IPCOFF_STAT(&ipcoff_engine_cpu, fallbacks),
-	IPCOFF_STAT(&ipcoff_engine_cpu, timeouts),
-	IPCOFF_STAT(&ipcoff_engine_cpu, depth),
-	IPCOFF_STAT(&ipcoff_engine_cpu, busy_ns),
-};
+/* One engine's counters, in /sys/class/misc/ipcoff/<engine>/. */
+#define IPCOFF_DEFINE_ENGINE_STATS(_name)				\
+static struct ipcoff_stat_attr ipcoff_##_name##_stats[] = {		\
+	IPCOFF_STAT(&ipcoff_engine_##_name, requests),			\
+	IPCOFF_STAT(&ipcoff_engine_##_name, bytes),			\
+	IPCOFF_STAT(&ipcoff_engine_##_name, descriptors),		\
+	IPCOFF_STAT(&ipcoff_engine_##_name, errors),			\
+	IPCOFF_STAT(&ipcoff_engine_##_name, fallbacks),			\
+	IPCOFF_STAT(&ipcoff_engine_##_name, timeouts),			\
+	IPCOFF_STAT(&ipcoff_engine_##_name, depth),			\
+	IPCOFF_STAT(&ipcoff_engine_##_name, busy_ns),			\
+};									\
+static struct attribute *ipcoff_##_name##_attrs[] = {			\
+	&ipcoff_##_name##_stats[0].attr.attr,				\
+	&ipcoff_##_name##_stats[1].attr.attr,				\
+	&ipcoff_##_name##_stats[2].attr.attr,				\
+	&ipcoff_##_name##_stats[3].attr.attr,				\
+	&ipcoff_##_name##_stats[4].attr.attr,				\
+	&ipcoff_##_name##_stats[5].attr.attr,				\
+	&ipcoff_##_name##_stats[6].attr.attr,				\
+	&ipcoff_##_name##_stats[7].attr.attr,				\
+	NULL,								\
+};									\
+const struct attribute_group ipcoff_##_name##_stats_group = {		\
+	.name = #_name,							\
+	.attrs = ipcoff_##_name##_attrs,				\
+}
 
-static struct ipcoff_stat_attr ipcoff_dma_stats[] = {
-	IPCOFF_STAT(&ipcoff_engine_dma, requests),
-	IPCOFF_STAT(&ipcoff_engine_dma, bytes),
-	IPCOFF_STAT(&ipcoff_engine_dma, descriptors),
-	IPCOFF_STAT(&ipcoff_engine_dma, errors),
-	IPCOFF_STAT(&ipcoff_engine_dma, fallbacks),
-	IPCOFF_STAT(&ipcoff_engine_dma, timeouts),
-	IPCOFF_STAT(&ipcoff_engine_dma, depth),
-	IPCOFF_STAT(&ipcoff_engine_dma, busy_ns),
-};
-
-static struct attribute *ipcoff_cpu_attrs[] = {
-	&ipcoff_cpu_stats[0].attr.attr, &ipcoff_cpu_stats[1].attr.attr,
-	&ipcoff_cpu_stats[2].attr.attr, &ipcoff_cpu_stats[3].attr.attr,
-	&ipcoff_cpu_stats[4].attr.attr, &ipcoff_cpu_stats[5].attr.attr,
-	&ipcoff_cpu_stats[6].attr.attr, &ipcoff_cpu_stats[7].attr.attr,
-	NULL,
-};
-
-static struct attribute *ipcoff_dma_attrs[] = {
-	&ipcoff_dma_stats[0].attr.attr, &ipcoff_dma_stats[1].attr.attr,
-	&ipcoff_dma_stats[2].attr.attr, &ipcoff_dma_stats[3].attr.attr,
-	&ipcoff_dma_stats[4].attr.attr, &ipcoff_dma_stats[5].attr.attr,
-	&ipcoff_dma_stats[6].attr.attr, &ipcoff_dma_stats[7].attr.attr,
-	NULL,
-};
-
-/* Each engine's counters, in /sys/class/misc/ipcoff/<engine>/. */
-const struct attribute_group ipcoff_cpu_stats_group = {
-	.name = "cpu",
-	.attrs = ipcoff_cpu_attrs,
-};
-
-const struct attribute_group ipcoff_dma_stats_group = {
-	.name = "dma",
-	.attrs = ipcoff_dma_attrs,
-};
+IPCOFF_DEFINE_ENGINE_STATS(cpu);
+IPCOFF_DEFINE_ENGINE_STATS(dma);
+IPCOFF_DEFINE_ENGINE_STATS(elide);

@@ -166,10 +166,14 @@ u32 ipcoff_engines_present(void);
 void ipcoff_engine_counters(u32 id, struct ipcoff_engine_counters *out);
 extern const struct attribute_group ipcoff_cpu_stats_group;
 extern const struct attribute_group ipcoff_dma_stats_group;
+extern const struct attribute_group ipcoff_elide_stats_group;
 extern const struct attribute_group ipcoff_dma_ctl_group;
 
 /* engine_cpu.c */
 extern struct ipcoff_engine ipcoff_engine_cpu;
+
+/* engine_elide.c */
+extern struct ipcoff_engine ipcoff_engine_elide;
 int ipcoff_cpu_copy(struct ipcoff_request *req, u64 skip, u64 len,
 		    u64 *copied, u64 *pieces);
 

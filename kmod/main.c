@@ -99,6 +99,7 @@ static const struct attribute_group *ipcoff_groups[] = {
 	&ipcoff_dma_ctl_group,
 	&ipcoff_cpu_stats_group,
 	&ipcoff_dma_stats_group,
+	&ipcoff_elide_stats_group,
 	NULL,
 };
 

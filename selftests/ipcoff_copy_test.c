@@ -722,6 +722,12 @@ TEST_F(copy, engines)
 			EXPECT_DST_INTACT();
 			continue;
 		}
+		/* elide moves nothing: distinct pages are not its case. */
+		if (e == IPCOFF_ENGINE_ELIDE) {
+			EXPECT_EQ(-EOPNOTSUPP, t_copy(self->fd, &c));
+			EXPECT_DST_INTACT();
+			continue;
+		}
 		EXPECT_EQ(0, t_copy(self->fd, &c)) TH_LOG("engine %u", e);
 		EXPECT_EQ(c.len, c.copied);
 		EXPECT_EQ(c.len, pat_check(self->dmap + 5, c.len, 71, 3));
@@ -730,6 +736,50 @@ TEST_F(copy, engines)
 		EXPECT_NE(0, self->info.engines & (1U << c.engine));
 		EXPECT_NE(IPCOFF_ENGINE_AUTO, c.engine);
 	}
+}
+
+/* Source and destination already the same bytes: nothing is moved. */
+TEST_F(copy, elide_same_pages)
+{
+	struct ipcoff_copy c = { .len = 3 * self->ps + 7 };
+	int64_t req0, bytes0, v;
+	uint64_t alias;
+
+	/* A second, writable registration of the source's memory. */
+	ASSERT_EQ(0, t_register(self->fd, PTR(self->smap), S,
+				IPCOFF_REGION_WRITABLE, &alias));
+	ASSERT_EQ(0, read_u64_file(IPCOFF_SYSFS "/elide/requests", &req0));
+	ASSERT_EQ(0, read_u64_file(IPCOFF_SYSFS "/elide/bytes", &bytes0));
+	ep_region(&c.src, self->hs, 100);
+	ep_region(&c.dst, alias, 100);
+	c.engine = IPCOFF_ENGINE_ELIDE;
+	ASSERT_EQ(0, t_copy(self->fd, &c));
+	EXPECT_EQ(IPCOFF_ENGINE_ELIDE, c.engine);
+	EXPECT_EQ(c.len, c.copied);
+	EXPECT_EQ(0, c.descriptors);
+	/* auto finds it too. */
+	c.engine = IPCOFF_ENGINE_AUTO;
+	ASSERT_EQ(0, t_copy(self->fd, &c));
+	EXPECT_EQ(IPCOFF_ENGINE_ELIDE, c.engine);
+	EXPECT_EQ(S, pat_check(self->smap, S, 71, 0));
+	ASSERT_EQ(0, read_u64_file(IPCOFF_SYSFS "/elide/requests", &v));
+	EXPECT_EQ(req0 + 2, v);
+	ASSERT_EQ(0, read_u64_file(IPCOFF_SYSFS "/elide/bytes", &v));
+	EXPECT_EQ(bytes0 + 2 * (int64_t)c.len, v);
+
+	/* Other bytes are a real copy: forced elide refuses, auto copies. */
+	ep_region(&c.dst, alias, 100 + 8 * self->ps);
+	c.engine = IPCOFF_ENGINE_ELIDE;
+	EXPECT_EQ(-EOPNOTSUPP, t_copy(self->fd, &c));
+	EXPECT_EQ(0, c.copied);
+	EXPECT_EQ(S, pat_check(self->smap, S, 71, 0));
+	c.engine = IPCOFF_ENGINE_AUTO;
+	ASSERT_EQ(0, t_copy(self->fd, &c));
+	EXPECT_EQ(IPCOFF_ENGINE_CPU, c.engine);
+	EXPECT_EQ(c.len, pat_check(self->smap + 100 + 8 * self->ps, c.len, 71,
+				   100));
+	EXPECT_EQ(0, t_unregister(self->fd, alias));
+	pat_fill(self->smap, S, 71, 0);
 }
 
 TEST_F(copy, no_such_region)
