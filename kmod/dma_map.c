@@ -30,7 +30,8 @@ struct ipcoff_dma_map {
 
 static void ipcoff_dma_map_free(struct ipcoff_dma_map *m)
 {
-	dma_unmap_sgtable(m->map.dev, &m->map.sgt, DMA_BIDIRECTIONAL, 0);
+	dma_unmap_sgtable(m->map.dev, &m->map.sgt, DMA_BIDIRECTIONAL,
+			  DMA_ATTR_SKIP_CPU_SYNC);
 	sg_free_table(&m->map.sgt);
 	list_del(&m->rnode);
 	list_del(&m->dnode);
@@ -56,7 +57,13 @@ static struct ipcoff_dma_map *ipcoff_dma_map_new(struct ipcoff_region *r,
 						GFP_KERNEL);
 	if (ret)
 		goto err_free;
-	ret = dma_map_sgtable(dev, &m->map.sgt, DMA_BIDIRECTIONAL, 0);
+	/*
+	 * The engine syncs each piece around its own DMA; a sync of the
+	 * whole region at unmap would copy stale bounce buffers (swiotlb)
+	 * over bytes the owner wrote since.
+	 */
+	ret = dma_map_sgtable(dev, &m->map.sgt, DMA_BIDIRECTIONAL,
+			      DMA_ATTR_SKIP_CPU_SYNC);
 	if (ret)
 		goto err_table;
 	m->map.dev = dev;
