@@ -17,8 +17,10 @@
 
 #ifdef HAVE_VM_FLAGS_SET
 #define ipcoff_vm_flags_set(vma, flags)	vm_flags_set((vma), (flags))
+#define ipcoff_vm_flags_clear(vma, flags) vm_flags_clear((vma), (flags))
 #else
 #define ipcoff_vm_flags_set(vma, flags)	((vma)->vm_flags |= (flags))
+#define ipcoff_vm_flags_clear(vma, flags) ((vma)->vm_flags &= ~(flags))
 #endif
 
 #endif /* IPCOFF_COMPAT_H */

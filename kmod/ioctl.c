@@ -28,6 +28,8 @@ static_assert(sizeof(struct ipcoff_ring_setup) == IPCOFF_RING_SETUP_SIZE_VER0);
 static_assert(sizeof(struct ipcoff_submit) == IPCOFF_SUBMIT_SIZE_VER0);
 static_assert(sizeof(struct ipcoff_wait) == IPCOFF_WAIT_SIZE_VER0);
 static_assert(sizeof(struct ipcoff_eventfd) == IPCOFF_EVENTFD_SIZE_VER0);
+static_assert(sizeof(struct ipcoff_buf_alloc) == IPCOFF_BUF_ALLOC_SIZE_VER0);
+static_assert(sizeof(struct ipcoff_export) == IPCOFF_EXPORT_SIZE_VER0);
 static_assert(offsetof(struct ipcoff_copy, len) == 80);
 static_assert(offsetof(struct ipcoff_copy, copied) == 104);
 static_assert(offsetof(struct ipcoff_region_reg, handle) == 24);
@@ -43,6 +45,8 @@ union ipcoff_ioc_arg {
 	struct ipcoff_submit submit;
 	struct ipcoff_wait wait;
 	struct ipcoff_eventfd eventfd;
+	struct ipcoff_buf_alloc buf_alloc;
+	struct ipcoff_export export;
 };
 
 #define IPCOFF_FEATURES (IPCOFF_FEAT_REGISTER | IPCOFF_FEAT_GRANT | \
@@ -51,7 +55,7 @@ union ipcoff_ioc_arg {
 			 IPCOFF_FEAT_STATS | IPCOFF_FEAT_COPY_DESCRIPTORS | \
 			 IPCOFF_FEAT_DMA_IOVEC | IPCOFF_FEAT_ASYNC | \
 			 IPCOFF_FEAT_EVENTFD | IPCOFF_FEAT_NOTIFY | \
-			 IPCOFF_FEAT_CHUNKED)
+			 IPCOFF_FEAT_CHUNKED | IPCOFF_FEAT_BUFFERS)
 
 static int ipcoff_ioc_get_info(struct ipcoff_ctx *ctx, void *arg)
 {
@@ -69,7 +73,8 @@ static int ipcoff_ioc_get_info(struct ipcoff_ctx *ctx, void *arg)
 		       BIT_ULL(IPCOFF_NR_STATS) |
 		       BIT_ULL(IPCOFF_NR_RING_SETUP) |
 		       BIT_ULL(IPCOFF_NR_SUBMIT) | BIT_ULL(IPCOFF_NR_WAIT) |
-		       BIT_ULL(IPCOFF_NR_SET_EVENTFD);
+		       BIT_ULL(IPCOFF_NR_SET_EVENTFD) |
+		       BIT_ULL(IPCOFF_NR_BUF_ALLOC) | BIT_ULL(IPCOFF_NR_EXPORT);
 	info->module_version = (IPCOFF_VERSION_MAJOR << 16) |
 			       (IPCOFF_VERSION_MINOR << 8) |
 			       IPCOFF_VERSION_PATCH;
@@ -141,6 +146,16 @@ static int ipcoff_ioc_set_eventfd(struct ipcoff_ctx *ctx, void *arg)
 	return ipcoff_ring_set_eventfd(ctx, arg);
 }
 
+static int ipcoff_ioc_buf_alloc(struct ipcoff_ctx *ctx, void *arg)
+{
+	return ipcoff_region_buffer(ctx, arg);
+}
+
+static int ipcoff_ioc_export(struct ipcoff_ctx *ctx, void *arg)
+{
+	return ipcoff_export(ctx, arg);
+}
+
 /**
  * struct ipcoff_ioc_desc - how one command is dispatched
  * @cmd: the command as defined in the uapi header (its size is VER0's)
@@ -209,6 +224,16 @@ static const struct ipcoff_ioc_desc ipcoff_ioc_table[] = {
 		.cmd = IPCOFF_IOC_SET_EVENTFD,
 		.ksize = sizeof(struct ipcoff_eventfd),
 		.fn = ipcoff_ioc_set_eventfd,
+	},
+	[IPCOFF_NR_BUF_ALLOC] = {
+		.cmd = IPCOFF_IOC_BUF_ALLOC,
+		.ksize = sizeof(struct ipcoff_buf_alloc),
+		.fn = ipcoff_ioc_buf_alloc,
+	},
+	[IPCOFF_NR_EXPORT] = {
+		.cmd = IPCOFF_IOC_EXPORT,
+		.ksize = sizeof(struct ipcoff_export),
+		.fn = ipcoff_ioc_export,
 	},
 };
 

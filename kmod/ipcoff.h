@@ -20,6 +20,7 @@
 #define IPCOFF_MAX_REGION_LEN	(16ULL << 30)
 
 struct ipcoff_ring;
+struct ipcoff_buffer;
 
 /**
  * struct ipcoff_ctx - state of one open /dev/ipcoff file
@@ -59,6 +60,8 @@ struct ipcoff_ctx {
  * @dma_maps: its DMA mappings, one per device (dma_map.c)
  * @notify: IPCOFF_REGION_NOTIFY: the owner's ring (referenced), else NULL
  * @notify_data: user_data of its "data arrived" entries
+ * @buf: a buffer (module-allocated pages, mapped through export fds), or
+ *	NULL for pinned user memory
  */
 struct ipcoff_region {
 	struct kref ref;
@@ -81,6 +84,7 @@ struct ipcoff_region {
 	struct list_head dma_maps;
 	struct ipcoff_ring *notify;
 	u64 notify_data;
+	struct ipcoff_buffer *buf;
 };
 
 /* Bits of struct ipcoff_region.state */
@@ -132,6 +136,9 @@ int ipcoff_region_grant(struct ipcoff_ctx *ctx, struct ipcoff_grant *grant);
 struct ipcoff_region *ipcoff_region_get(struct ipcoff_ctx *ctx, u64 handle,
 					u32 access, bool *claimed);
 void ipcoff_region_unclaim(struct ipcoff_region *region);
+bool ipcoff_region_allows(struct ipcoff_region *region, kuid_t uid,
+			  bool owner, u32 access);
+int ipcoff_region_buffer(struct ipcoff_ctx *ctx, struct ipcoff_buf_alloc *a);
 void ipcoff_region_put(struct ipcoff_region *region);
 struct ipcoff_region *ipcoff_region_pin_user(u64 addr, u64 len, bool write);
 int ipcoff_region_init(void);
@@ -142,6 +149,12 @@ void ipcoff_release_queue(struct work_struct *work);
 
 /* copy.c */
 int ipcoff_copy(struct ipcoff_ctx *ctx, struct ipcoff_copy *req);
+
+/* buffer.c */
+int ipcoff_buf_init(struct ipcoff_region *r);
+void ipcoff_buf_release(struct ipcoff_region *r);
+void ipcoff_buf_revoke(struct ipcoff_region *r);
+int ipcoff_export(struct ipcoff_ctx *ctx, struct ipcoff_export *e);
 
 /* submit.c */
 int ipcoff_submit(struct ipcoff_ctx *ctx, struct ipcoff_submit *s);

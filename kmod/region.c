@@ -147,8 +147,12 @@ static void ipcoff_region_release_work(struct work_struct *work)
 	struct ipcoff_grant_entry *g, *tmp;
 
 	ipcoff_dma_unmap_region(region);
-	unpin_user_pages_dirty_lock(region->pages, region->npages,
-				    region->flags & IPCOFF_REGION_WRITABLE);
+	if (region->buf)
+		ipcoff_buf_release(region);
+	else
+		unpin_user_pages_dirty_lock(region->pages, region->npages,
+					    region->flags &
+					    IPCOFF_REGION_WRITABLE);
 	atomic_long_sub(region->npages, &ipcoff_nr_pinned);
 	if (region->mm) {
 		atomic64_sub(region->npages, &region->mm->pinned_vm);
@@ -253,6 +257,44 @@ static void ipcoff_region_free(struct ipcoff_region *region)
 	kfree(region);
 }
 
+/* NOTIFY needs the owner's ring, and notify_data needs NOTIFY. */
+static int ipcoff_check_notify(struct ipcoff_ctx *ctx, u32 flags, u64 data)
+{
+	if (data && !(flags & IPCOFF_REGION_NOTIFY))
+		return -EINVAL;
+	if ((flags & IPCOFF_REGION_NOTIFY) && !ipcoff_ctx_ring(ctx))
+		return -ENXIO;
+	return 0;
+}
+
+static void ipcoff_region_owned_by(struct ipcoff_region *region,
+				   struct ipcoff_ctx *ctx, u32 flags, u64 data)
+{
+	region->owner = ctx;
+	region->owner_uid = ctx->cred->euid;
+	if (flags & IPCOFF_REGION_NOTIFY) {
+		region->notify = ipcoff_ring_get(ipcoff_ctx_ring(ctx));
+		region->notify_data = data;
+	}
+}
+
+/* Accounts a region whose pages are held and names it. Returns its handle. */
+static u64 ipcoff_region_add(struct ipcoff_ctx *ctx,
+			     struct ipcoff_region *region,
+			     struct mm_struct *mm)
+{
+	mmgrab(mm);
+	region->mm = mm;
+	atomic_long_add(region->npages, &ipcoff_nr_pinned);
+	atomic_long_inc(&ipcoff_nr_regions);
+
+	mutex_lock(&ctx->lock);
+	list_add_tail(&region->ctx_node, &ctx->regions);
+	ipcoff_region_publish(region);
+	mutex_unlock(&ctx->lock);
+	return region->handle;
+}
+
 /**
  * ipcoff_region_register() - pin user memory and name it
  * @ctx: the registering context, which becomes the owner
@@ -271,10 +313,9 @@ int ipcoff_region_register(struct ipcoff_ctx *ctx,
 	if (reg->flags & ~IPCOFF_REGION_FLAGS || reg->pad ||
 	    reg->reserved[0] || reg->handle)
 		return -EINVAL;
-	if (reg->notify_data && !(reg->flags & IPCOFF_REGION_NOTIFY))
-		return -EINVAL;
-	if ((reg->flags & IPCOFF_REGION_NOTIFY) && !ipcoff_ctx_ring(ctx))
-		return -ENXIO;
+	ret = ipcoff_check_notify(ctx, reg->flags, reg->notify_data);
+	if (ret)
+		return ret;
 	if (!reg->len || reg->len > IPCOFF_MAX_REGION_LEN ||
 	    reg->addr + reg->len < reg->addr)
 		return -EINVAL;
@@ -291,12 +332,7 @@ int ipcoff_region_register(struct ipcoff_ctx *ctx,
 	region = ipcoff_region_alloc(reg->addr, reg->len, reg->flags);
 	if (!region)
 		return -ENOMEM;
-	region->owner = ctx;
-	region->owner_uid = ctx->cred->euid;
-	if (reg->flags & IPCOFF_REGION_NOTIFY) {
-		region->notify = ipcoff_ring_get(ipcoff_ctx_ring(ctx));
-		region->notify_data = reg->notify_data;
-	}
+	ipcoff_region_owned_by(region, ctx, reg->flags, reg->notify_data);
 
 	ret = ipcoff_charge(mm, region->npages);
 	if (ret)
@@ -306,17 +342,56 @@ int ipcoff_region_register(struct ipcoff_ctx *ctx,
 	if (ret)
 		goto err_uncharge;
 
-	mmgrab(mm);
-	region->mm = mm;
-	atomic_long_add(region->npages, &ipcoff_nr_pinned);
-	atomic_long_inc(&ipcoff_nr_regions);
+	reg->handle = ipcoff_region_add(ctx, region, mm);
+	return 0;
 
-	mutex_lock(&ctx->lock);
-	list_add_tail(&region->ctx_node, &ctx->regions);
-	ipcoff_region_publish(region);
-	mutex_unlock(&ctx->lock);
+err_uncharge:
+	atomic64_sub(region->npages, &mm->pinned_vm);
+err_free:
+	if (region->notify)
+		ipcoff_ring_put(region->notify);
+	ipcoff_region_free(region);
+	return ret;
+}
 
-	reg->handle = region->handle;
+/**
+ * ipcoff_region_buffer() - IPCOFF_IOC_BUF_ALLOC: a region of new pages
+ * @ctx: the allocating context, which becomes the owner
+ * @a: the arguments; @a->len is rounded up, @a->handle set
+ *
+ * Return: 0 or a negative errno as documented for IPCOFF_IOC_BUF_ALLOC.
+ */
+int ipcoff_region_buffer(struct ipcoff_ctx *ctx, struct ipcoff_buf_alloc *a)
+{
+	const u32 flags = IPCOFF_REGION_WRITABLE | IPCOFF_REGION_NOTIFY;
+	struct mm_struct *mm = current->mm;
+	struct ipcoff_region *region;
+	int ret;
+
+	if (a->flags & ~flags || a->pad || a->handle || a->reserved[0] ||
+	    a->reserved[1])
+		return -EINVAL;
+	if (!a->len || a->len > IPCOFF_MAX_REGION_LEN)
+		return -EINVAL;
+	ret = ipcoff_check_notify(ctx, a->flags, a->notify_data);
+	if (ret)
+		return ret;
+	if (!mm)
+		return -EFAULT;
+
+	a->len = PAGE_ALIGN(a->len);
+	region = ipcoff_region_alloc(0, a->len, a->flags);
+	if (!region)
+		return -ENOMEM;
+	ipcoff_region_owned_by(region, ctx, a->flags, a->notify_data);
+	ret = ipcoff_charge(mm, region->npages);
+	if (ret)
+		goto err_free;
+	ret = ipcoff_buf_init(region);
+	if (ret)
+		goto err_uncharge;
+
+	a->handle = ipcoff_region_add(ctx, region, mm);
 	return 0;
 
 err_uncharge:
@@ -371,6 +446,8 @@ static void ipcoff_region_kill(struct ipcoff_region *region)
 	spin_lock(&ipcoff_regions_lock);
 	hash_del_rcu(&region->hnode);
 	spin_unlock(&ipcoff_regions_lock);
+	if (region->buf)
+		ipcoff_buf_revoke(region);
 	list_del(&region->ctx_node);
 	ipcoff_region_put(region);
 }
@@ -480,6 +557,9 @@ int ipcoff_region_grant(struct ipcoff_ctx *ctx, struct ipcoff_grant *grant)
 		new = NULL;
 	}
 	spin_unlock(&region->grant_lock);
+	/* Mappings made under the old grant fault back in under the new. */
+	if (region->buf)
+		ipcoff_buf_revoke(region);
 out_unlock:
 	mutex_unlock(&ctx->lock);
 	kfree(new);
@@ -503,24 +583,40 @@ static bool ipcoff_granted(struct ipcoff_region *region, kuid_t uid,
 	return ok;
 }
 
-/*
+/**
+ * ipcoff_region_allows() - whether an identity has access to a region now
+ * @region: the region, alive or dead
+ * @uid: the euid asking
+ * @owner: the asker is the owning context
+ * @access: IPCOFF_ACCESS_* wanted
+ *
  * The owner context always has access; a context opened by the owner's
- * uid has it by default; any other uid needs a grant.
+ * uid has it by default; any other uid needs a grant. A dead region
+ * allows nothing.
+ *
+ * Return: true when @access is allowed.
  */
+bool ipcoff_region_allows(struct ipcoff_region *region, kuid_t uid,
+			  bool owner, u32 access)
+{
+	if (test_bit(IPCOFF_REGION_DEAD, &region->state))
+		return false;
+	if ((access & IPCOFF_ACCESS_WRITE) &&
+	    !(region->flags & IPCOFF_REGION_WRITABLE))
+		return false;
+	return owner || uid_eq(uid, region->owner_uid) ||
+	       ipcoff_granted(region, uid, access);
+}
+
 static int ipcoff_region_check(struct ipcoff_region *region,
 			       struct ipcoff_ctx *ctx, u32 access, bool *claimed)
 {
-	kuid_t uid = ctx->cred->euid;
-
 	*claimed = false;
-	if ((access & IPCOFF_ACCESS_WRITE) &&
-	    !(region->flags & IPCOFF_REGION_WRITABLE))
+	if (!ipcoff_region_allows(region, ctx->cred->euid,
+				  region->owner == ctx, access))
 		return -EACCES;
 	if (region->owner == ctx)
 		return 0;
-	if (!uid_eq(uid, region->owner_uid) &&
-	    !ipcoff_granted(region, uid, access))
-		return -EACCES;
 	if (region->flags & IPCOFF_REGION_SINGLE_USE) {
 		if (test_and_set_bit(IPCOFF_REGION_CONSUMED, &region->state))
 			return -EACCES;

@@ -38,6 +38,10 @@ static_assert(sizeof(struct ipcoff_copy) == IPCOFF_COPY_SIZE_VER0,
 	      "struct ipcoff_copy size");
 static_assert(sizeof(struct ipcoff_stats) == IPCOFF_STATS_SIZE_VER0,
 	      "struct ipcoff_stats size");
+static_assert(sizeof(struct ipcoff_buf_alloc) == IPCOFF_BUF_ALLOC_SIZE_VER0,
+	      "struct ipcoff_buf_alloc size");
+static_assert(sizeof(struct ipcoff_export) == IPCOFF_EXPORT_SIZE_VER0,
+	      "struct ipcoff_export size");
 
 /*
  * Runs a query ioctl into the library's own, zeroed struct @tmp of @tsize
@@ -262,6 +266,69 @@ ssize_t ipcoff_write(struct ipcoff *ipc, uint64_t dst_handle,
 		     uint64_t dst_off, const void *src, size_t len)
 {
 	return copy_iov(ipc, dst_handle, dst_off, src, len, 1);
+}
+
+/*
+ * Buffers (IPCOFF_FEAT_BUFFERS, LIBIPCOFF_0.3): regions of module-owned
+ * pages, mapped through per-buffer export fds.
+ */
+int ipcoff_buf_alloc(struct ipcoff *ipc, size_t len, uint32_t flags,
+		     uint64_t notify_data, uint64_t *handle, size_t *alloc_len)
+{
+	struct ipcoff_buf_alloc b = {
+		.len = len,
+		.flags = flags,
+		.notify_data = notify_data,
+	};
+	uint64_t need = IPCOFF_FEAT_BUFFERS;
+	int ret;
+
+	if (flags & IPCOFF_REGION_NOTIFY)
+		need |= IPCOFF_FEAT_ASYNC | IPCOFF_FEAT_NOTIFY;
+	ret = need_features(ipc, need);
+	if (ret)
+		return ret;
+
+	ret = do_ioctl(ipc, IPCOFF_IOC_BUF_ALLOC, &b);
+	if (ret)
+		return ret;
+	/*
+	 * Only a 32-bit program can get a length that size_t cannot hold
+	 * (a request within a page of SIZE_MAX): give the buffer back
+	 * rather than report a wrong size.
+	 */
+	if ((uint64_t)(size_t)b.len != b.len) {
+		struct ipcoff_region_unreg unreg = { .handle = b.handle };
+
+		do_ioctl(ipc, IPCOFF_IOC_UNREGISTER, &unreg);
+		return -EOVERFLOW;
+	}
+	*handle = b.handle;
+	if (alloc_len)
+		*alloc_len = (size_t)b.len;
+	return 0;
+}
+
+int ipcoff_export(struct ipcoff *ipc, uint64_t handle, uint32_t access,
+		  unsigned int flags, int *fd)
+{
+	struct ipcoff_export e = {
+		.handle = handle,
+		.access = access,
+		.flags = flags,
+	};
+	int ret;
+
+	ret = need_features(ipc, IPCOFF_FEAT_BUFFERS);
+	if (ret)
+		return ret;
+	ret = do_ioctl(ipc, IPCOFF_IOC_EXPORT, &e);
+	if (ret)
+		return ret;
+	if (e.fd < 0)
+		return -EPROTO;
+	*fd = e.fd;
+	return 0;
 }
 
 const char *ipcoff_engine_name(unsigned int engine)

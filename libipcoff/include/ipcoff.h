@@ -108,7 +108,8 @@ int ipcoff_register_notify(struct ipcoff *ipc, void *addr, size_t len,
 /*
  * Futex interop for programs that park threads with FUTEX_WAIT on a word in
  * memory they share (memfd, POSIX shm, MAP_SHARED anonymous), never in the
- * /dev/ipcoff mapping. Shared (not FUTEX_PRIVATE) operations.
+ * /dev/ipcoff mapping nor in a buffer's. Shared (not FUTEX_PRIVATE)
+ * operations.
  */
 int ipcoff_futex_wake(uint32_t *word, int nr_wake);
 int ipcoff_futex_wait(uint32_t *word, uint32_t seen, int64_t timeout_ns);
@@ -119,6 +120,20 @@ struct ipcoff_notifier;
 int ipcoff_notifier_start(struct ipcoff *ipc, uint32_t *word,
 			  struct ipcoff_notifier **out);
 void ipcoff_notifier_stop(struct ipcoff_notifier *n);
+
+/*
+ * Buffers (IPCOFF_FEAT_BUFFERS, LIBIPCOFF_0.3): a region of pages the
+ * module allocates, copied to and from like any region and mapped with
+ * mmap(MAP_SHARED) through an export fd that carries exactly that buffer
+ * and an access, and that may be passed to another process over a unix
+ * socket. Revoking the exporter's grant or unregistering the buffer
+ * removes every mapping; later accesses get SIGBUS.
+ */
+int ipcoff_buf_alloc(struct ipcoff *ipc, size_t len, uint32_t flags,
+		     uint64_t notify_data, uint64_t *handle,
+		     size_t *alloc_len);
+int ipcoff_export(struct ipcoff *ipc, uint64_t handle, uint32_t access,
+		  unsigned int flags, int *fd);
 
 static inline int ipcoff_has_feature(const struct ipcoff *ipc,
 				     uint64_t feature)

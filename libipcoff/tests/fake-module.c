@@ -67,6 +67,8 @@ void fake_clear_record(void)
 	memset(&fake.seen_src_iov, 0, sizeof(fake.seen_src_iov));
 	memset(&fake.seen_dst_iov, 0, sizeof(fake.seen_dst_iov));
 	fake.violations = 0;
+	fake.export_fd = -1;
+	fake.unregisters = 0;
 
 	r->maps = 0;
 	r->map_addr = NULL;
@@ -157,7 +159,9 @@ void fake_arm(uint64_t features, uint32_t abi_version)
 			   (1ULL << IPCOFF_NR_RING_SETUP) |
 			   (1ULL << IPCOFF_NR_SUBMIT) |
 			   (1ULL << IPCOFF_NR_WAIT) |
-			   (1ULL << IPCOFF_NR_SET_EVENTFD);
+			   (1ULL << IPCOFF_NR_SET_EVENTFD) |
+			   (1ULL << IPCOFF_NR_BUF_ALLOC) |
+			   (1ULL << IPCOFF_NR_EXPORT);
 	fake.info.module_version = FAKE_MODULE_VERSION;
 	fake.info.engines = (1U << IPCOFF_ENGINE_CPU) |
 			    (1U << IPCOFF_ENGINE_ELIDE);
@@ -463,6 +467,7 @@ static int fake_register(struct ipcoff_region_reg *reg)
 static int fake_unregister(const struct ipcoff_region_unreg *unreg)
 {
 	memcpy(&fake.seen.unreg, unreg, sizeof(*unreg));
+	fake.unregisters++;
 	if (fake.err)
 		return fake.err;
 	if (unreg->flags || unreg->pad)
@@ -479,6 +484,48 @@ static int fake_grant(const struct ipcoff_grant *grant)
 	    grant->reserved[1] || (grant->access & ~IPCOFF_ACCESS_MASK))
 		return EINVAL;
 	return grant->handle == FAKE_REGION_HANDLE ? 0 : ENOENT;
+}
+
+/* BUF_ALLOC's checks, as uapi/linux/ipcoff.h lists them. */
+static int fake_buf_alloc(struct ipcoff_buf_alloc *b)
+{
+	const uint32_t flags = IPCOFF_REGION_WRITABLE | IPCOFF_REGION_NOTIFY;
+	uint64_t ps = fake.info.page_size;
+
+	memcpy(&fake.seen.buf_alloc, b, sizeof(*b));
+	if (fake.err)
+		return fake.err;
+	if ((b->flags & ~flags) || b->pad || b->handle || b->reserved[0] ||
+	    b->reserved[1] || !b->len || b->len > fake.info.max_region_len)
+		return EINVAL;
+	if (b->notify_data && !(b->flags & IPCOFF_REGION_NOTIFY))
+		return EINVAL;
+	if ((b->flags & IPCOFF_REGION_NOTIFY) && !fake.ring.set_up)
+		return ENXIO;
+	b->len = (b->len + ps - 1) / ps * ps;
+	b->handle = fake.reg_handle;
+	return 0;
+}
+
+/* EXPORT: a fresh memfd stands for the anonymous-inode file. */
+static int fake_export(struct ipcoff_export *e)
+{
+	memcpy(&fake.seen.export, e, sizeof(*e));
+	if (fake.err)
+		return fake.err;
+	if ((e->flags & ~IPCOFF_EXPORT_CLOEXEC) || e->pad || e->reserved[0] ||
+	    !(e->access & IPCOFF_ACCESS_READ) ||
+	    (e->access & ~IPCOFF_ACCESS_MASK))
+		return EINVAL;
+	if (e->handle != FAKE_REGION_HANDLE)
+		return ENOENT;
+	e->fd = memfd_create("fake-ipcoff-export",
+			     (e->flags & IPCOFF_EXPORT_CLOEXEC) ?
+			     MFD_CLOEXEC : 0);
+	if (e->fd < 0)
+		return errno;
+	fake.export_fd = e->fd;
+	return 0;
 }
 
 /*
@@ -863,6 +910,10 @@ int __wrap_ioctl(int fd, unsigned long req, ...)
 		err = fake_wait(arg);
 	} else if (req == IPCOFF_IOC_SET_EVENTFD) {
 		err = fake_set_eventfd(arg);
+	} else if (req == IPCOFF_IOC_BUF_ALLOC) {
+		err = fake_buf_alloc(arg);
+	} else if (req == IPCOFF_IOC_EXPORT) {
+		err = fake_export(arg);
 	} else {
 		fake.violations++;
 		err = ENOTTY;

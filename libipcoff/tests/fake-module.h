@@ -8,7 +8,8 @@
  * stays real) is answered from the script below and recorded; every other
  * ioctl goes to the real ioctl() and is only counted. mmap() and munmap()
  * are wrapped the same way (-Wl,--wrap=mmap,--wrap=munmap): a shared
- * mapping of the device maps the fake's completion ring.
+ * mapping of the device maps the fake's completion ring. EXPORT answers
+ * with a fresh memfd, a real descriptor the test must close.
  */
 #ifndef IPCOFF_TESTS_FAKE_MODULE_H
 #define IPCOFF_TESTS_FAKE_MODULE_H
@@ -112,7 +113,7 @@ struct fake_module {
 	uint64_t partial;		/* COPY: copied reported with @err */
 	bool override_copied;		/* COPY succeeds without moving bytes */
 	uint64_t copied;		/* ... and reports this count */
-	uint64_t reg_handle;		/* REGISTER answer */
+	uint64_t reg_handle;		/* REGISTER and BUF_ALLOC answer */
 	unsigned char region[FAKE_REGION_SIZE];	/* FAKE_REGION_HANDLE */
 
 	/* Record, read by the test. */
@@ -133,10 +134,14 @@ struct fake_module {
 		struct ipcoff_submit submit;
 		struct ipcoff_wait wait;
 		struct ipcoff_eventfd eventfd;
+		struct ipcoff_buf_alloc buf_alloc;
+		struct ipcoff_export export;
 	} seen;				/* the argument as it arrived */
 	struct ipcoff_iovec seen_src_iov;	/* first segment, IOVEC src */
 	struct ipcoff_iovec seen_dst_iov;	/* first segment, IOVEC dst */
 	unsigned int violations;	/* requests no library call sends */
+	int export_fd;			/* the fd EXPORT created, or -1 */
+	unsigned int unregisters;	/* UNREGISTER calls answered */
 
 	struct fake_ring ring;
 };

@@ -44,6 +44,8 @@
 #define ASYNC_FEATURES (ALL_FEATURES | IPCOFF_FEAT_COPY_FALLBACK | \
 			IPCOFF_FEAT_ASYNC | IPCOFF_FEAT_EVENTFD | \
 			IPCOFF_FEAT_NOTIFY | IPCOFF_FEAT_CHUNKED)
+/* Everything, with buffers and export fds. */
+#define BUFFER_FEATURES (ASYNC_FEATURES | IPCOFF_FEAT_BUFFERS)
 
 /* ------------------------------------------------------------------ */
 /* Harness */
@@ -756,6 +758,36 @@ static long op_register_notify_flag(struct ipcoff *ipc)
 			       IPCOFF_REGION_NOTIFY, &h);
 }
 
+static long op_buf_alloc(struct ipcoff *ipc)
+{
+	uint64_t h = 0;
+	size_t got = 0;
+
+	return ipcoff_buf_alloc(ipc, 5000, IPCOFF_REGION_WRITABLE, 0, &h,
+				&got);
+}
+
+static long op_buf_alloc_notify(struct ipcoff *ipc)
+{
+	uint64_t h = 0;
+
+	if (!fake_ring_create(16))
+		return -ENOMEM;
+	return ipcoff_buf_alloc(ipc, 4096, IPCOFF_REGION_NOTIFY, 9, &h, NULL);
+}
+
+static long op_export(struct ipcoff *ipc)
+{
+	int fd = -1;
+	long ret;
+
+	ret = ipcoff_export(ipc, FAKE_REGION_HANDLE, IPCOFF_ACCESS_READ,
+			    IPCOFF_EXPORT_CLOEXEC, &fd);
+	if (!ret)
+		close(fd);
+	return ret;
+}
+
 static const struct gated_op {
 	const char *name;
 	long (*fn)(struct ipcoff *ipc);
@@ -799,9 +831,15 @@ static const struct gated_op {
 	{ "register NOTIFY", op_register_notify_flag,
 	  IPCOFF_FEAT_REGISTER | IPCOFF_FEAT_ASYNC | IPCOFF_FEAT_NOTIFY,
 	  IPCOFF_IOC_REGISTER },
+	{ "buf_alloc", op_buf_alloc, IPCOFF_FEAT_BUFFERS,
+	  IPCOFF_IOC_BUF_ALLOC },
+	{ "buf_alloc NOTIFY", op_buf_alloc_notify,
+	  IPCOFF_FEAT_BUFFERS | IPCOFF_FEAT_ASYNC | IPCOFF_FEAT_NOTIFY,
+	  IPCOFF_IOC_BUF_ALLOC },
+	{ "export", op_export, IPCOFF_FEAT_BUFFERS, IPCOFF_IOC_EXPORT },
 };
 
-/* Every wrapper under every one of the 1024 subsets of the known bits. */
+/* Every wrapper under every one of the 2048 subsets of the known bits. */
 static void test_feature_gating(void)
 {
 	static const uint64_t bits[] = {
@@ -809,6 +847,7 @@ static void test_feature_gating(void)
 		IPCOFF_FEAT_IOVEC, IPCOFF_FEAT_SINGLE_USE,
 		IPCOFF_FEAT_COPY_FALLBACK, IPCOFF_FEAT_ASYNC,
 		IPCOFF_FEAT_EVENTFD, IPCOFF_FEAT_NOTIFY, IPCOFF_FEAT_CHUNKED,
+		IPCOFF_FEAT_BUFFERS,
 	};
 	struct ipcoff ipc;
 	unsigned int mask;
@@ -2106,6 +2145,246 @@ static void test_wait_cqe_thread(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* Buffers and export fds */
+
+static void check_buf_alloc_seen(uint64_t len, uint32_t flags,
+				 uint64_t notify_data)
+{
+	const struct ipcoff_buf_alloc *b = &fake.seen.buf_alloc;
+
+	CHECK_EQ(b->len, len);
+	CHECK_EQ(b->flags, flags);
+	CHECK_EQ(b->pad, 0);
+	CHECK_EQ(b->handle, 0);
+	CHECK_EQ(b->notify_data, notify_data);
+	CHECK(memeq_byte(b->reserved, 0, sizeof(b->reserved)));
+}
+
+static void test_buf_alloc_marshalling(void)
+{
+	static const struct {
+		size_t len, want;
+		uint32_t flags;
+	} cases[] = {
+		{ 1, 4096, 0 },
+		{ 4095, 4096, IPCOFF_REGION_WRITABLE },
+		{ 4096, 4096, IPCOFF_REGION_WRITABLE },
+		{ 4097, 8192, 0 },
+		{ 5000, 8192, IPCOFF_REGION_WRITABLE },
+		{ (size_t)1 << 30, (size_t)1 << 30, IPCOFF_REGION_WRITABLE },
+	};
+	struct ipcoff ipc;
+	size_t i, got;
+	uint64_t h;
+	int ret;
+
+	REQUIRE(open_fake(&ipc, BUFFER_FEATURES & ~IPCOFF_FEAT_ASYNC));
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		fake_clear_record();
+		fake.reg_handle = 0x0123456789abcdefULL + i;
+		h = 0;
+		got = 0;
+		ret = ipcoff_buf_alloc(&ipc, cases[i].len, cases[i].flags, 0,
+				       &h, &got);
+		if (!CHECK_EQ(ret, 0))
+			printf("# len %zu\n", cases[i].len);
+		check_one_ioctl(&ipc, IPCOFF_IOC_BUF_ALLOC);
+		check_buf_alloc_seen(cases[i].len, cases[i].flags, 0);
+		CHECK_EQ(h, 0x0123456789abcdefULL + i);
+		/* The length is the module's rounded one, not the request. */
+		CHECK_EQ(got, cases[i].want);
+	}
+
+	/* alloc_len may be NULL. */
+	fake_clear_record();
+	fake.reg_handle = FAKE_REGION_HANDLE;
+	h = 0;
+	CHECK_EQ(ipcoff_buf_alloc(&ipc, 10, 0, 0, &h, NULL), 0);
+	CHECK_EQ(h, FAKE_REGION_HANDLE);
+	check_one_ioctl(&ipc, IPCOFF_IOC_BUF_ALLOC);
+
+	/* size_t lengths reach the module unchanged, and so do its errors. */
+	fake_clear_record();
+	h = 0x1111;
+	got = 0x2222;
+	CHECK_EQ(ipcoff_buf_alloc(&ipc, SIZE_MAX, 0, 0, &h, &got), -EINVAL);
+	CHECK_EQ(fake.seen.buf_alloc.len, (uint64_t)SIZE_MAX);
+	CHECK_EQ(h, 0x1111);
+	CHECK_EQ(got, 0x2222);
+	/* ... with nothing given back: nothing was allocated. */
+	CHECK_EQ(fake.unregisters, 0);
+
+	/* Flags and notify_data are the module's to refuse, not fixed up. */
+	fake_clear_record();
+	CHECK_EQ(ipcoff_buf_alloc(&ipc, 10, IPCOFF_REGION_SINGLE_USE, 0, &h,
+				  &got), -EINVAL);
+	check_one_ioctl(&ipc, IPCOFF_IOC_BUF_ALLOC);
+	CHECK_EQ(fake.seen.buf_alloc.flags, IPCOFF_REGION_SINGLE_USE);
+	fake_clear_record();
+	CHECK_EQ(ipcoff_buf_alloc(&ipc, 10, 0, 5, &h, &got), -EINVAL);
+	CHECK_EQ(fake.seen.buf_alloc.notify_data, 5);
+	fake_clear_record();
+	CHECK_EQ(ipcoff_buf_alloc(&ipc, 0, 0, 0, &h, &got), -EINVAL);
+	CHECK_EQ(fake.seen.buf_alloc.len, 0);
+	CHECK_EQ(h, 0x1111);
+	CHECK_EQ(got, 0x2222);
+
+	fake_clear_record();
+	fake.err = ENOMEM;
+	CHECK_EQ(ipcoff_buf_alloc(&ipc, 4096, 0, 0, &h, &got), -ENOMEM);
+	check_one_ioctl(&ipc, IPCOFF_IOC_BUF_ALLOC);
+	CHECK_EQ(h, 0x1111);
+	CHECK_EQ(got, 0x2222);
+	ipcoff_close(&ipc);
+}
+
+static void test_buf_alloc_notify(void)
+{
+	struct ipcoff ipc;
+	uint64_t h;
+	size_t got;
+
+	REQUIRE(open_fake(&ipc, BUFFER_FEATURES));
+	/* The module wants a ring first. */
+	h = 0x1111;
+	CHECK_EQ(ipcoff_buf_alloc(&ipc, 100, IPCOFF_REGION_NOTIFY, 3, &h,
+				  &got), -ENXIO);
+	check_one_ioctl(&ipc, IPCOFF_IOC_BUF_ALLOC);
+	CHECK_EQ(h, 0x1111);
+
+	REQUIRE(fake_ring_create(16));
+	fake_clear_record();
+	got = 0;
+	CHECK_EQ(ipcoff_buf_alloc(&ipc, 100, IPCOFF_REGION_WRITABLE |
+				  IPCOFF_REGION_NOTIFY,
+				  0xfeedf00d12345678ULL, &h, &got), 0);
+	check_one_ioctl(&ipc, IPCOFF_IOC_BUF_ALLOC);
+	check_buf_alloc_seen(100, IPCOFF_REGION_WRITABLE |
+			     IPCOFF_REGION_NOTIFY, 0xfeedf00d12345678ULL);
+	CHECK_EQ(h, FAKE_REGION_HANDLE);
+	CHECK_EQ(got, 4096);
+
+	/* NOTIFY needs the asynchronous features too; nothing is asked. */
+	fake_clear_record();
+	ipc.features = BUFFER_FEATURES & ~IPCOFF_FEAT_NOTIFY;
+	CHECK_EQ(ipcoff_buf_alloc(&ipc, 100, IPCOFF_REGION_NOTIFY, 3, &h,
+				  &got), -EOPNOTSUPP);
+	ipc.features = BUFFER_FEATURES & ~IPCOFF_FEAT_ASYNC;
+	CHECK_EQ(ipcoff_buf_alloc(&ipc, 100, IPCOFF_REGION_NOTIFY, 3, &h,
+				  &got), -EOPNOTSUPP);
+	check_no_ioctl();
+	/* Without NOTIFY they are not needed. */
+	CHECK_EQ(ipcoff_buf_alloc(&ipc, 100, 0, 0, &h, &got), 0);
+	check_one_ioctl(&ipc, IPCOFF_IOC_BUF_ALLOC);
+	ipcoff_close(&ipc);
+}
+
+static void test_export_marshalling(void)
+{
+	static const struct {
+		uint32_t access;
+		unsigned int flags;
+	} cases[] = {
+		{ IPCOFF_ACCESS_READ, 0 },
+		{ IPCOFF_ACCESS_READ, IPCOFF_EXPORT_CLOEXEC },
+		{ IPCOFF_ACCESS_MASK, 0 },
+		{ IPCOFF_ACCESS_MASK, IPCOFF_EXPORT_CLOEXEC },
+	};
+	const struct ipcoff_export *e = &fake.seen.export;
+	struct ipcoff ipc;
+	int before, fd, fdflags;
+	size_t i;
+
+	REQUIRE(open_fake(&ipc, BUFFER_FEATURES));
+	before = count_fds();
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		fake_clear_record();
+		fd = -7;
+		if (!CHECK_EQ(ipcoff_export(&ipc, FAKE_REGION_HANDLE,
+					    cases[i].access, cases[i].flags,
+					    &fd), 0))
+			continue;
+		check_one_ioctl(&ipc, IPCOFF_IOC_EXPORT);
+		CHECK_EQ(e->handle, FAKE_REGION_HANDLE);
+		CHECK_EQ(e->access, cases[i].access);
+		CHECK_EQ(e->flags, cases[i].flags);
+		CHECK_EQ(e->fd, 0);
+		CHECK_EQ(e->pad, 0);
+		CHECK(memeq_byte(e->reserved, 0, sizeof(e->reserved)));
+		/* The new descriptor is the module's, as it made it. */
+		CHECK_EQ(fd, fake.export_fd);
+		CHECK(fd != ipc.fd);
+		CHECK_EQ(count_fds(), before + 1);
+		fdflags = fcntl(fd, F_GETFD);
+		CHECK(fdflags != -1);
+		CHECK_EQ(!!(fdflags & FD_CLOEXEC),
+			 !!(cases[i].flags & IPCOFF_EXPORT_CLOEXEC));
+		close(fd);
+	}
+	CHECK_EQ(count_fds(), before);
+
+	/* Refusals come back as -errno; *fd is left alone. */
+	fake_clear_record();
+	fd = -7;
+	CHECK_EQ(ipcoff_export(&ipc, 0x42, IPCOFF_ACCESS_READ, 0, &fd),
+		 -ENOENT);
+	CHECK_EQ(e->handle, 0x42);
+	CHECK_EQ(fd, -7);
+	/* Unknown flags and access bits are the module's to refuse. */
+	fake_clear_record();
+	CHECK_EQ(ipcoff_export(&ipc, FAKE_REGION_HANDLE, IPCOFF_ACCESS_READ,
+			       IPCOFF_EXPORT_CLOEXEC << 1, &fd), -EINVAL);
+	check_one_ioctl(&ipc, IPCOFF_IOC_EXPORT);
+	CHECK_EQ(e->flags, IPCOFF_EXPORT_CLOEXEC << 1);
+	fake_clear_record();
+	CHECK_EQ(ipcoff_export(&ipc, FAKE_REGION_HANDLE, 0, 0, &fd), -EINVAL);
+	CHECK_EQ(e->access, 0);
+	fake_clear_record();
+	CHECK_EQ(ipcoff_export(&ipc, FAKE_REGION_HANDLE, 4, 0, &fd), -EINVAL);
+	CHECK_EQ(e->access, 4);
+	fake_clear_record();
+	fake.err = EMFILE;
+	CHECK_EQ(ipcoff_export(&ipc, FAKE_REGION_HANDLE, IPCOFF_ACCESS_READ, 0,
+			       &fd), -EMFILE);
+	CHECK_EQ(fd, -7);
+	CHECK_EQ(count_fds(), before);
+	ipcoff_close(&ipc);
+}
+
+/* Gating by what GET_INFO announced: a module without buffers. */
+static void test_buffers_gating_from_open(void)
+{
+	struct ipcoff ipc;
+	uint64_t h = 0x1111;
+	size_t got = 0x2222;
+	int fd = -7;
+
+	REQUIRE(open_fake(&ipc, ASYNC_FEATURES));
+	CHECK_EQ(ipcoff_buf_alloc(&ipc, 4096, IPCOFF_REGION_WRITABLE, 0, &h,
+				  &got), -EOPNOTSUPP);
+	CHECK_EQ(ipcoff_export(&ipc, FAKE_REGION_HANDLE, IPCOFF_ACCESS_READ,
+			       0, &fd), -EOPNOTSUPP);
+	check_no_ioctl();
+	CHECK_EQ(h, 0x1111);
+	CHECK_EQ(got, 0x2222);
+	CHECK_EQ(fd, -7);
+	ipcoff_close(&ipc);
+
+	REQUIRE(open_fake(&ipc, IPCOFF_FEAT_BUFFERS));
+	CHECK_EQ(ipcoff_buf_alloc(&ipc, 4096, IPCOFF_REGION_NOTIFY, 0, &h,
+				  &got), -EOPNOTSUPP);
+	check_no_ioctl();
+	CHECK_EQ(ipcoff_buf_alloc(&ipc, 4096, IPCOFF_REGION_WRITABLE, 0, &h,
+				  &got), 0);
+	CHECK_EQ(got, 4096);
+	CHECK_EQ(ipcoff_export(&ipc, h, IPCOFF_ACCESS_MASK, 0, &fd), 0);
+	CHECK_EQ(fake.calls, 2);
+	if (fd >= 0)
+		close(fd);
+	ipcoff_close(&ipc);
+}
+
+/* ------------------------------------------------------------------ */
 /* Futex interop */
 
 static void on_signal(int sig)
@@ -2427,6 +2706,10 @@ static const struct test {
 	{ "wait_cqe_overflow", test_wait_cqe_overflow },
 	{ "wait_cqe_overflow_no_room", test_wait_cqe_overflow_no_room },
 	{ "wait_cqe_thread", test_wait_cqe_thread },
+	{ "buf_alloc_marshalling", test_buf_alloc_marshalling },
+	{ "buf_alloc_notify", test_buf_alloc_notify },
+	{ "export_marshalling", test_export_marshalling },
+	{ "buffers_gating_from_open", test_buffers_gating_from_open },
 	{ "futex_wait_basics", test_futex_wait_basics },
 	{ "futex_wait_eintr", test_futex_wait_eintr },
 	{ "futex_wake_across_fork", test_futex_wake_across_fork },

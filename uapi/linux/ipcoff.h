@@ -65,6 +65,7 @@ struct ipcoff_iovec {
 #define IPCOFF_FEAT_EVENTFD	_BITULL(10)	/* SET_EVENTFD */
 #define IPCOFF_FEAT_NOTIFY	_BITULL(11)	/* IPCOFF_REGION_NOTIFY */
 #define IPCOFF_FEAT_CHUNKED	_BITULL(12)	/* IPCOFF_COPY_CHUNKED */
+#define IPCOFF_FEAT_BUFFERS	_BITULL(13)	/* BUF_ALLOC, EXPORT, mmap */
 
 /**
  * struct ipcoff_info - IPCOFF_IOC_GET_INFO handshake
@@ -292,6 +293,58 @@ struct ipcoff_stats {
 
 #define IPCOFF_STATS_SIZE_VER0	320
 
+/**
+ * struct ipcoff_buf_alloc - IPCOFF_IOC_BUF_ALLOC
+ * @len: in, bytes wanted, non-zero; out, rounded up to whole pages
+ * @flags: in, IPCOFF_REGION_WRITABLE and IPCOFF_REGION_NOTIFY only
+ * @pad: must be 0
+ * @handle: out, the buffer's region handle; must be 0 on input
+ * @notify_data: in, as for REGISTER
+ * @reserved: must be 0
+ * A buffer is a region whose pages the module allocates (zeroed) and
+ * charges like pinned memory. It is copied to and from like any region,
+ * and mapped through export fds (IPCOFF_IOC_EXPORT).
+ */
+struct ipcoff_buf_alloc {
+	__aligned_u64 len;
+	__u32 flags;
+	__u32 pad;
+	__aligned_u64 handle;
+	__aligned_u64 notify_data;
+	__aligned_u64 reserved[2];
+};
+
+#define IPCOFF_BUF_ALLOC_SIZE_VER0	48
+
+/* ipcoff_export.flags */
+#define IPCOFF_EXPORT_CLOEXEC	0x1U	/* the new fd gets FD_CLOEXEC */
+
+/**
+ * struct ipcoff_export - IPCOFF_IOC_EXPORT
+ * @handle: in, a buffer the caller may access (owner, same uid, grant)
+ * @access: in, IPCOFF_ACCESS_READ, optionally with IPCOFF_ACCESS_WRITE;
+ *	never more than the caller has
+ * @flags: in, IPCOFF_EXPORT_*
+ * @fd: out, a file that carries exactly this buffer and access: mmap it
+ *	(MAP_SHARED, offset and length within the buffer), or pass it over
+ *	a unix socket; it gives no access to anything else
+ * @pad: must be 0
+ * @reserved: must be 0
+ * Every fault through the mapping checks the exporter's access again: a
+ * revoked grant or an unregistered buffer removes the mappings, and later
+ * accesses get SIGBUS.
+ */
+struct ipcoff_export {
+	__aligned_u64 handle;
+	__u32 access;
+	__u32 flags;
+	__s32 fd;
+	__u32 pad;
+	__aligned_u64 reserved[1];
+};
+
+#define IPCOFF_EXPORT_SIZE_VER0	32
+
 /* Smallest IPCOFF_COPY_CHUNKED chunk. */
 #define IPCOFF_CHUNK_MIN	4096
 
@@ -490,6 +543,17 @@ struct ipcoff_eventfd {
  *	Return: 0; ENXIO (no ring), ETIMEDOUT, EINTR, EINVAL (flags, pad).
  * IPCOFF_IOC_SET_EVENTFD - _IOW, struct ipcoff_eventfd
  *	Return: 0; ENXIO (no ring), EBADF, EINVAL (flags, not an eventfd).
+ * IPCOFF_IOC_BUF_ALLOC - _IOWR, struct ipcoff_buf_alloc
+ *	Return: 0; EINVAL (flags, pad, reserved, handle, len 0 or above
+ *	max_region_len), ENXIO (NOTIFY before RING_SETUP), ENOMEM (memlock
+ *	limit or out of memory).
+ * IPCOFF_IOC_EXPORT - _IOWR, struct ipcoff_export
+ *	Return: 0; EINVAL (flags, pad, reserved, access bits), ENOENT (no
+ *	such region), EACCES (more access than the caller has),
+ *	EOPNOTSUPP (a region of registered user memory, not a buffer:
+ *	pass a memfd instead), EMFILE/ENFILE, ENOMEM.
+ *	mmap of an export fd: EINVAL (not MAP_SHARED, beyond the buffer),
+ *	EACCES (PROT_WRITE on a read-only export), ENOENT (unregistered).
  * poll/epoll/select on the fd report EPOLLIN while entries are ready or
  * waiting in the overflow list.
  */
@@ -503,6 +567,8 @@ struct ipcoff_eventfd {
 #define IPCOFF_NR_SUBMIT	0x07
 #define IPCOFF_NR_WAIT		0x08
 #define IPCOFF_NR_SET_EVENTFD	0x09
+#define IPCOFF_NR_BUF_ALLOC	0x0a
+#define IPCOFF_NR_EXPORT	0x0b
 
 #define IPCOFF_IOC_GET_INFO \
 	_IOWR(IPCOFF_IOC_MAGIC, IPCOFF_NR_GET_INFO, struct ipcoff_info)
@@ -524,5 +590,9 @@ struct ipcoff_eventfd {
 	_IOWR(IPCOFF_IOC_MAGIC, IPCOFF_NR_WAIT, struct ipcoff_wait)
 #define IPCOFF_IOC_SET_EVENTFD \
 	_IOW(IPCOFF_IOC_MAGIC, IPCOFF_NR_SET_EVENTFD, struct ipcoff_eventfd)
+#define IPCOFF_IOC_BUF_ALLOC \
+	_IOWR(IPCOFF_IOC_MAGIC, IPCOFF_NR_BUF_ALLOC, struct ipcoff_buf_alloc)
+#define IPCOFF_IOC_EXPORT \
+	_IOWR(IPCOFF_IOC_MAGIC, IPCOFF_NR_EXPORT, struct ipcoff_export)
 
 #endif /* _UAPI_LINUX_IPCOFF_H */
