@@ -250,9 +250,11 @@ static struct ipcoff_region *ipcoff_region_alloc(u64 addr, u64 len,
 	return region;
 }
 
-/* Undoes ipcoff_region_alloc() for a region that never got pages. */
+/* Undoes ipcoff_region_alloc() for a region that was never published. */
 static void ipcoff_region_free(struct ipcoff_region *region)
 {
+	if (region->notify)
+		ipcoff_ring_put(region->notify);
 	kvfree(region->pages);
 	kfree(region);
 }
@@ -348,8 +350,6 @@ int ipcoff_region_register(struct ipcoff_ctx *ctx,
 err_uncharge:
 	atomic64_sub(region->npages, &mm->pinned_vm);
 err_free:
-	if (region->notify)
-		ipcoff_ring_put(region->notify);
 	ipcoff_region_free(region);
 	return ret;
 }
@@ -397,8 +397,6 @@ int ipcoff_region_buffer(struct ipcoff_ctx *ctx, struct ipcoff_buf_alloc *a)
 err_uncharge:
 	atomic64_sub(region->npages, &mm->pinned_vm);
 err_free:
-	if (region->notify)
-		ipcoff_ring_put(region->notify);
 	ipcoff_region_free(region);
 	return ret;
 }

@@ -140,6 +140,21 @@ static void ipcoff_request_post(struct ipcoff_request *req)
 	}
 }
 
+/* Marks @req done for ipcoff_request_link(); returns its successor. */
+static struct ipcoff_request *
+ipcoff_request_finished(struct ipcoff_request *req)
+{
+	struct ipcoff_request *next;
+	unsigned long flags;
+
+	spin_lock_irqsave(&req->lock, flags);
+	req->finished = true;
+	next = req->next;
+	req->next = NULL;
+	spin_unlock_irqrestore(&req->lock, flags);
+	return next;
+}
+
 /**
  * ipcoff_request_cancel() - complete a request that will not start
  * @req: a request never submitted, with the caller's reference, which
@@ -151,17 +166,12 @@ void ipcoff_request_cancel(struct ipcoff_request *req)
 {
 	while (req) {
 		struct ipcoff_request *next;
-		unsigned long flags;
 
 		req->result = -ECANCELED;
 		req->copied = 0;
 		ipcoff_request_post(req);
 		/* A successor linked from now on sees the failure. */
-		spin_lock_irqsave(&req->lock, flags);
-		req->finished = true;
-		next = req->next;
-		req->next = NULL;
-		spin_unlock_irqrestore(&req->lock, flags);
+		next = ipcoff_request_finished(req);
 		complete(&req->done);
 		ipcoff_request_put(req);
 		req = next;
@@ -260,9 +270,7 @@ void ipcoff_request_complete(struct ipcoff_request *req, int result,
 			     u64 copied)
 {
 	struct ipcoff_engine_stats *s = &req->engine->stats;
-
 	struct ipcoff_request *next;
-	unsigned long flags;
 
 	req->result = result;
 	req->copied = copied;
@@ -276,11 +284,7 @@ void ipcoff_request_complete(struct ipcoff_request *req, int result,
 	atomic_dec(&s->depth);
 	ipcoff_request_post(req);
 
-	spin_lock_irqsave(&req->lock, flags);
-	req->finished = true;
-	next = req->next;
-	req->next = NULL;
-	spin_unlock_irqrestore(&req->lock, flags);
+	next = ipcoff_request_finished(req);
 	if (next)
 		ipcoff_request_follow(next, ipcoff_request_went_well(req));
 
