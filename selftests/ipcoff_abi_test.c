@@ -143,6 +143,19 @@ static_assert(IPCOFF_EVENTFD_SIZE_VER0 == 8, "EVENTFD_SIZE_VER0");
 static_assert(sizeof(struct ipcoff_eventfd) == IPCOFF_EVENTFD_SIZE_VER0,
 	      "ipcoff_eventfd size");
 
+static_assert(IPCOFF_BUF_ALLOC_SIZE_VER0 == 48, "BUF_ALLOC_SIZE_VER0");
+static_assert(sizeof(struct ipcoff_buf_alloc) == IPCOFF_BUF_ALLOC_SIZE_VER0,
+	      "ipcoff_buf_alloc size");
+LAYOUT(ipcoff_buf_alloc, handle, 16);
+LAYOUT(ipcoff_buf_alloc, notify_data, 24);
+LAYOUT(ipcoff_buf_alloc, reserved, 32);
+static_assert(IPCOFF_EXPORT_SIZE_VER0 == 32, "EXPORT_SIZE_VER0");
+static_assert(sizeof(struct ipcoff_export) == IPCOFF_EXPORT_SIZE_VER0,
+	      "ipcoff_export size");
+LAYOUT(ipcoff_export, access, 8);
+LAYOUT(ipcoff_export, fd, 16);
+LAYOUT(ipcoff_export, reserved, 24);
+
 /* i386 aligns __u64 to 4 bytes; __aligned_u64 must make these 8. */
 static_assert(_Alignof(struct ipcoff_iovec) == 8, "ipcoff_iovec align");
 static_assert(_Alignof(struct ipcoff_info) == 8, "ipcoff_info align");
@@ -169,6 +182,8 @@ static_assert(IPCOFF_IOC_RING_SETUP == 0xC030C906u, "RING_SETUP number");
 static_assert(IPCOFF_IOC_SUBMIT == 0xC030C907u, "SUBMIT number");
 static_assert(IPCOFF_IOC_WAIT == 0xC020C908u, "WAIT number");
 static_assert(IPCOFF_IOC_SET_EVENTFD == 0x4008C909u, "SET_EVENTFD number");
+static_assert(IPCOFF_IOC_BUF_ALLOC == 0xC030C90Au, "BUF_ALLOC number");
+static_assert(IPCOFF_IOC_EXPORT == 0xC020C90Bu, "EXPORT number");
 
 /* Values that travel in the structs. */
 static_assert(IPCOFF_ABI_VERSION == 1, "ABI version");
@@ -181,7 +196,8 @@ static_assert(IPCOFF_REGION_WRITABLE == 1 && IPCOFF_REGION_SINGLE_USE == 2 &&
 	      IPCOFF_REGION_NOTIFY == 4 && IPCOFF_REGION_FLAGS == 7,
 	      "region flags");
 static_assert(IPCOFF_COPY_CPU_FALLBACK == 1 && IPCOFF_COPY_LINK == 2 &&
-	      IPCOFF_COPY_CHUNKED == 4 && IPCOFF_COPY_FLAGS == 7, "copy flags");
+	      IPCOFF_COPY_CHUNKED == 4 && IPCOFF_COPY_MOVE == 8 &&
+	      IPCOFF_COPY_FLAGS == 15, "copy flags");
 static_assert(IPCOFF_CQE_CHUNK == 1 && IPCOFF_CQE_NOTIFY == 2, "cqe flags");
 static_assert(IPCOFF_ACCESS_READ == 1 && IPCOFF_ACCESS_WRITE == 2 &&
 	      IPCOFF_ACCESS_MASK == 3, "access bits");
@@ -195,7 +211,7 @@ static_assert(IPCOFF_FEAT_REGISTER == 1 && IPCOFF_FEAT_GRANT == 2 &&
 			 IPCOFF_FEAT_STATS | IPCOFF_FEAT_COPY_DESCRIPTORS | \
 			 IPCOFF_FEAT_DMA_IOVEC | IPCOFF_FEAT_ASYNC | \
 			 IPCOFF_FEAT_EVENTFD | IPCOFF_FEAT_NOTIFY | \
-			 IPCOFF_FEAT_CHUNKED)
+			 IPCOFF_FEAT_CHUNKED | IPCOFF_FEAT_BUFFERS)
 #define ALL_IOCTLS	((1ULL << IPCOFF_NR_GET_INFO) | \
 			 (1ULL << IPCOFF_NR_REGISTER) | \
 			 (1ULL << IPCOFF_NR_UNREGISTER) | \
@@ -204,7 +220,9 @@ static_assert(IPCOFF_FEAT_REGISTER == 1 && IPCOFF_FEAT_GRANT == 2 &&
 			 (1ULL << IPCOFF_NR_RING_SETUP) | \
 			 (1ULL << IPCOFF_NR_SUBMIT) | \
 			 (1ULL << IPCOFF_NR_WAIT) | \
-			 (1ULL << IPCOFF_NR_SET_EVENTFD))
+			 (1ULL << IPCOFF_NR_SET_EVENTFD) | \
+			 (1ULL << IPCOFF_NR_BUF_ALLOC) | \
+			 (1ULL << IPCOFF_NR_EXPORT))
 
 /*
  * Issue @cmd with the struct size @usize in the command number instead of
@@ -327,7 +345,7 @@ TEST_F(abi, unknown_commands)
 		uint8_t b[256];
 	} u;
 	const unsigned long cmds[] = {
-		_IOWR(IPCOFF_IOC_MAGIC, IPCOFF_NR_SET_EVENTFD + 1,
+		_IOWR(IPCOFF_IOC_MAGIC, IPCOFF_NR_EXPORT + 1,
 		      struct ipcoff_info),
 		_IOWR(IPCOFF_IOC_MAGIC, 0x3f, struct ipcoff_copy),
 		_IO(IPCOFF_IOC_MAGIC, 0xff),
