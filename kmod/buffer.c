@@ -23,7 +23,7 @@
 #include <linux/rwsem.h>
 #include <linux/slab.h>
 
-#include "ipcoff.h"
+#include "dma.h"
 
 /**
  * struct ipcoff_buffer - what a buffer adds to its region
@@ -248,5 +248,108 @@ err_put:
 	if (claimed)
 		ipcoff_region_unclaim(r);
 	ipcoff_region_put(r);
+	return ret;
+}
+
+/**
+ * ipcoff_region_busy() - a request takes a region as an endpoint
+ * @r: the region, referenced by the request
+ *
+ * For a buffer, under its lock: a page exchange that found the buffer
+ * idle has swapped its pages before any later request reads them.
+ */
+void ipcoff_region_busy(struct ipcoff_region *r)
+{
+	if (!r->buf) {
+		atomic_inc(&r->users);
+		return;
+	}
+	down_read(&r->buf->lock);
+	atomic_inc(&r->users);
+	up_read(&r->buf->lock);
+}
+
+/**
+ * ipcoff_region_idle() - a request released a region endpoint
+ * @r: the region, still referenced by the request
+ *
+ * Callable from any context.
+ */
+void ipcoff_region_idle(struct ipcoff_region *r)
+{
+	atomic_dec(&r->users);
+}
+
+/* Whether one of @n pages from @pg of @r may be used by someone else. */
+static bool ipcoff_buf_pinned(struct ipcoff_region *r, unsigned long pg,
+			      unsigned long n)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++)
+		if (folio_maybe_dma_pinned(page_folio(r->pages[pg + i])))
+			return true;
+	return false;
+}
+
+static void ipcoff_buf_zap(struct ipcoff_region *r, unsigned long pg,
+			   unsigned long n)
+{
+	unmap_mapping_range(&r->buf->mapping, (loff_t)pg << PAGE_SHIFT,
+			    (loff_t)n << PAGE_SHIFT, 1);
+}
+
+/**
+ * ipcoff_buf_exchange() - swap whole pages between two buffers
+ * @a: a buffer, which the calling request holds as one endpoint
+ * @apg: first page of @a
+ * @b: a buffer, which the calling request holds as the other endpoint
+ *	(may be @a, with a range that does not overlap)
+ * @bpg: first page of @b
+ * @npages: pages to exchange
+ *
+ * Faults on both buffers wait on their locks (taken for write, in address
+ * order) while every mapping of both ranges is zapped, the DMA mappings of
+ * both buffers dropped (made again at the next DMA copy) and the page
+ * pointers swapped; later faults insert the new pages.
+ *
+ * Return: 0, or -EBUSY (nothing changed) when another request holds
+ * either buffer or a page is pinned (FOLL_PIN) by someone else.
+ */
+int ipcoff_buf_exchange(struct ipcoff_region *a, unsigned long apg,
+			struct ipcoff_region *b, unsigned long bpg,
+			unsigned long npages)
+{
+	struct ipcoff_region *first = a < b ? a : b;
+	struct ipcoff_region *second = a < b ? b : a;
+	unsigned long i;
+	int ret = -EBUSY;
+
+	down_write(&first->buf->lock);
+	if (second != first)
+		down_write_nested(&second->buf->lock, SINGLE_DEPTH_NESTING);
+	/* This request is the only user: one per endpoint. */
+	if (a == b ? atomic_read(&a->users) != 2 :
+	    atomic_read(&a->users) != 1 || atomic_read(&b->users) != 1)
+		goto out;
+	/* Zapped first: no new pin can be taken through a mapping now. */
+	ipcoff_buf_zap(a, apg, npages);
+	ipcoff_buf_zap(b, bpg, npages);
+	if (ipcoff_buf_pinned(a, apg, npages) ||
+	    ipcoff_buf_pinned(b, bpg, npages))
+		goto out;
+	ipcoff_dma_unmap_region(a);
+	if (b != a)
+		ipcoff_dma_unmap_region(b);
+	for (i = 0; i < npages; i++) {
+		swap(a->pages[apg + i], b->pages[bpg + i]);
+		if (!(i % 512))
+			cond_resched();
+	}
+	ret = 0;
+out:
+	if (second != first)
+		up_write(&second->buf->lock);
+	up_write(&first->buf->lock);
 	return ret;
 }

@@ -61,6 +61,7 @@ static int ipcoff_load_region(struct ipcoff_ctx *ctx,
 	region = ipcoff_region_get(ctx, ep->handle, access, claimed);
 	if (IS_ERR(region))
 		return PTR_ERR(region);
+	ipcoff_region_busy(region);
 	end->one.region = region;
 	end->one.offset = ep->offset;
 	end->one.len = len;
@@ -136,7 +137,8 @@ void ipcoff_request_unclaim(struct ipcoff_request *req)
 
 static int ipcoff_check_copy(const struct ipcoff_copy *args, bool async)
 {
-	u32 flags = async ? IPCOFF_COPY_FLAGS : IPCOFF_COPY_CPU_FALLBACK;
+	u32 flags = async ? IPCOFF_COPY_FLAGS :
+			    IPCOFF_COPY_CPU_FALLBACK | IPCOFF_COPY_MOVE;
 	int ret;
 
 	if (args->flags & ~flags || args->reserved || !args->len)
@@ -145,7 +147,7 @@ static int ipcoff_check_copy(const struct ipcoff_copy *args, bool async)
 		return -EINVAL;
 	if (args->flags & IPCOFF_COPY_CHUNKED) {
 		if (args->chunk_size < IPCOFF_CHUNK_MIN ||
-		    args->flags & IPCOFF_COPY_LINK)
+		    args->flags & (IPCOFF_COPY_LINK | IPCOFF_COPY_MOVE))
 			return -EINVAL;
 	} else if (args->chunk_size) {
 		return -EINVAL;

@@ -55,7 +55,8 @@ union ipcoff_ioc_arg {
 			 IPCOFF_FEAT_STATS | IPCOFF_FEAT_COPY_DESCRIPTORS | \
 			 IPCOFF_FEAT_DMA_IOVEC | IPCOFF_FEAT_ASYNC | \
 			 IPCOFF_FEAT_EVENTFD | IPCOFF_FEAT_NOTIFY | \
-			 IPCOFF_FEAT_CHUNKED | IPCOFF_FEAT_BUFFERS)
+			 IPCOFF_FEAT_CHUNKED | IPCOFF_FEAT_BUFFERS | \
+			 IPCOFF_FEAT_MOVE)
 
 static int ipcoff_ioc_get_info(struct ipcoff_ctx *ctx, void *arg)
 {

@@ -62,6 +62,8 @@ struct ipcoff_ctx {
  * @notify_data: user_data of its "data arrived" entries
  * @buf: a buffer (module-allocated pages, mapped through export fds), or
  *	NULL for pinned user memory
+ * @users: requests holding it as a region endpoint, from copy.c's load to
+ *	the request's release (a buffer's page exchange needs it idle)
  */
 struct ipcoff_region {
 	struct kref ref;
@@ -85,6 +87,7 @@ struct ipcoff_region {
 	struct ipcoff_ring *notify;
 	u64 notify_data;
 	struct ipcoff_buffer *buf;
+	atomic_t users;
 };
 
 /* Bits of struct ipcoff_region.state */
@@ -154,6 +157,11 @@ int ipcoff_copy(struct ipcoff_ctx *ctx, struct ipcoff_copy *req);
 int ipcoff_buf_init(struct ipcoff_region *r);
 void ipcoff_buf_release(struct ipcoff_region *r);
 void ipcoff_buf_revoke(struct ipcoff_region *r);
+void ipcoff_region_busy(struct ipcoff_region *r);
+void ipcoff_region_idle(struct ipcoff_region *r);
+int ipcoff_buf_exchange(struct ipcoff_region *a, unsigned long apg,
+			struct ipcoff_region *b, unsigned long bpg,
+			unsigned long npages);
 int ipcoff_export(struct ipcoff_ctx *ctx, struct ipcoff_export *e);
 
 /* submit.c */

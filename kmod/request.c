@@ -49,6 +49,10 @@ void ipcoff_end_unpin(struct ipcoff_xfer_end *end)
 
 static void ipcoff_end_release(struct ipcoff_xfer_end *end)
 {
+	struct ipcoff_region *r = ipcoff_end_region(end);
+
+	if (r)
+		ipcoff_region_idle(r);
 	ipcoff_end_unpin(end);
 	kfree(end->iov);
 }

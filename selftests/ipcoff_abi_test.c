@@ -196,7 +196,8 @@ static_assert(IPCOFF_REGION_WRITABLE == 1 && IPCOFF_REGION_SINGLE_USE == 2 &&
 	      IPCOFF_REGION_NOTIFY == 4 && IPCOFF_REGION_FLAGS == 7,
 	      "region flags");
 static_assert(IPCOFF_COPY_CPU_FALLBACK == 1 && IPCOFF_COPY_LINK == 2 &&
-	      IPCOFF_COPY_CHUNKED == 4 && IPCOFF_COPY_FLAGS == 7, "copy flags");
+	      IPCOFF_COPY_CHUNKED == 4 && IPCOFF_COPY_MOVE == 8 &&
+	      IPCOFF_COPY_FLAGS == 15, "copy flags");
 static_assert(IPCOFF_CQE_CHUNK == 1 && IPCOFF_CQE_NOTIFY == 2, "cqe flags");
 static_assert(IPCOFF_ACCESS_READ == 1 && IPCOFF_ACCESS_WRITE == 2 &&
 	      IPCOFF_ACCESS_MASK == 3, "access bits");

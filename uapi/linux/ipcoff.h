@@ -66,6 +66,7 @@ struct ipcoff_iovec {
 #define IPCOFF_FEAT_NOTIFY	_BITULL(11)	/* IPCOFF_REGION_NOTIFY */
 #define IPCOFF_FEAT_CHUNKED	_BITULL(12)	/* IPCOFF_COPY_CHUNKED */
 #define IPCOFF_FEAT_BUFFERS	_BITULL(13)	/* BUF_ALLOC, EXPORT, mmap */
+#define IPCOFF_FEAT_MOVE	_BITULL(14)	/* IPCOFF_COPY_MOVE */
 
 /**
  * struct ipcoff_info - IPCOFF_IOC_GET_INFO handshake
@@ -206,8 +207,19 @@ struct ipcoff_endpoint {
  */
 #define IPCOFF_COPY_LINK	 0x2U
 #define IPCOFF_COPY_CHUNKED	 0x4U
+/*
+ * COPY and SUBMIT. MOVE: the caller allows the source to receive the
+ * destination's former pages. When the elide engine runs the copy (engine
+ * IPCOFF_ENGINE_ELIDE reported), the destination gets the data and the
+ * source range then holds the destination's former bytes: whole pages are
+ * exchanged between the two buffers, partial head and tail pages swapped
+ * by the CPU. Any other engine copies and leaves the source as it was.
+ * Not with CHUNKED (EINVAL).
+ */
+#define IPCOFF_COPY_MOVE	 0x8U
 #define IPCOFF_COPY_FLAGS	 (IPCOFF_COPY_CPU_FALLBACK | \
-				  IPCOFF_COPY_LINK | IPCOFF_COPY_CHUNKED)
+				  IPCOFF_COPY_LINK | IPCOFF_COPY_CHUNKED | \
+				  IPCOFF_COPY_MOVE)
 
 /**
  * struct ipcoff_copy - IPCOFF_IOC_COPY
@@ -221,7 +233,8 @@ struct ipcoff_endpoint {
  * @descriptors: out, hardware descriptors (dma) or page pieces (cpu) the
  *	copy was cut into: without an IOMMU a dma copy between 4 KiB pages
  *	takes one per page, between huge pages one per 2 MiB (or
- *	dma_max_xfer); ignored on input (IPCOFF_FEAT_COPY_DESCRIPTORS)
+ *	dma_max_xfer); pages exchanged (elide); ignored on input
+ *	(IPCOFF_FEAT_COPY_DESCRIPTORS)
  * @chunk_size: in, with IPCOFF_COPY_CHUNKED: bytes per chunk (at least
  *	4096); else must be 0
  * @reserved: must be 0
@@ -249,7 +262,8 @@ struct ipcoff_copy {
  * struct ipcoff_engine_counters - what one engine did since the module loaded
  * @requests: copies it completed successfully
  * @bytes: bytes it moved
- * @descriptors: hardware descriptors (dma) or page pieces (cpu) it issued
+ * @descriptors: hardware descriptors (dma) or page pieces (cpu) it
+ *	issued, pages it exchanged (elide)
  * @errors: copies it completed with an error
  * @fallbacks: pieces it handed to the CPU (ring full, errors redone)
  * @timeouts: copies whose waiter gave up on it
@@ -512,7 +526,9 @@ struct ipcoff_eventfd {
  *	pages stay pinned until it does), ENOMEM (no memory, or the regions
  *	cannot be DMA-mapped for a forced dma copy), EBUSY (the destination
  *	is a NOTIFY region whose owner has too many unread entries, as for
- *	SUBMIT).
+ *	SUBMIT; or a forced elide MOVE without IPCOFF_COPY_CPU_FALLBACK
+ *	found a page of either buffer in use: a copy in flight on the
+ *	buffer, or a page pinned by someone else).
  *	On EFAULT, EINTR and EIO, copied holds the bytes that did arrive.
  *
  * IPCOFF_IOC_STATS - _IOWR, struct ipcoff_stats
