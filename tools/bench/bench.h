@@ -68,12 +68,13 @@ struct bench_opts {
 	unsigned int spin;	/* spin iterations before a futex wait */
 	double spin_us;		/* the same as a time, when spin is 0 */
 	unsigned int kv_clients;
+	unsigned int async_chunks;	/* pieces of a large async copy */
 	unsigned long max_samples;	/* latency samples kept per process */
 	const char *json_path;
 	const char *workloads;	/* comma list filter, NULL = all */
 	const char *transports;	/* comma list of labels, NULL = all */
 	const char *sizes;	/* comma list overriding the mode's sizes */
-	const char *engine_threads;	/* comm prefix of engine kthreads */
+	const char *engine_threads;	/* comm prefixes of engine kthreads */
 	const char *device;	/* /dev/ipcoff */
 	int list_only;
 };
@@ -94,14 +95,20 @@ struct cpu_sample {
 
 void cpu_sample_self(struct cpu_sample *s);
 
-/* Kernel threads that run the engine's copies (the test provider's). */
+/*
+ * Kernel threads that run the engine's copies (the test provider's
+ * channel threads, the workqueue workers of asynchronous cpu copies),
+ * with the CPU time each had when the snapshot was taken.
+ */
 struct engine_threads {
 	unsigned int n;
-	pid_t pid[64];
+	pid_t pid[512];
+	uint64_t ns[512];
 };
 
-void engine_threads_find(struct engine_threads *et, const char *prefix);
-uint64_t engine_threads_cpu_ns(const struct engine_threads *et);
+void engine_threads_snap(struct engine_threads *et, const char *prefixes);
+uint64_t engine_threads_delta(const struct engine_threads *a,
+			      const struct engine_threads *b);
 
 /* ------------------------------------------------------------------ */
 /* Futex hand-off (futex.c)                                             */
@@ -242,6 +249,7 @@ struct msg {
 	uint32_t meta_len;
 	const void *meta;	/* tx: bytes to carry inline; rx: where they are */
 	const void *data;	/* rx: where the payload can be read */
+	uint64_t ready;		/* rx: bytes from data on that are there */
 	struct desc *d;		/* rx: the descriptor, until release */
 };
 
@@ -256,6 +264,12 @@ struct msg {
  * several copies in flight inside recv() (it looks ahead in the ring with
  * ring_peek_ahead(), copies into rx_slot(seq) of its depth slots) and
  * still hands messages out in order; release() frees the oldest.
+ *
+ * A message is normally whole when recv() returns (m->ready == m->len).
+ * On an in-place channel a transport with more() may hand it out as soon
+ * as its first part is there (m->ready < m->len: Async-Pipe chunks); the
+ * reader works on the bytes it has and calls more() for the rest, which
+ * waits until m->ready grows.
  */
 struct transport_ops {
 	size_t shared_size;	/* transport's shared state per channel */
@@ -268,6 +282,7 @@ struct transport_ops {
 	void (*tx_close)(struct tx *tx);
 	int (*rx_open)(struct rx *rx);
 	int (*recv)(struct rx *rx, struct msg *m);
+	int (*more)(struct rx *rx, struct msg *m);
 	void (*release)(struct rx *rx, struct msg *m);
 	void (*rx_close)(struct rx *rx);
 };
@@ -276,7 +291,7 @@ struct transport {
 	const char *label;	/* table and --transports name */
 	const char *name;	/* JSON transport */
 	const char *engine;	/* JSON engine */
-	const char *mode;	/* JSON mode: sync (async: the next ABI) */
+	const char *mode;	/* JSON mode: sync or async */
 	unsigned int engine_id;	/* IPCOFF_ENGINE_* for ipcoff */
 	int baseline;		/* the one ratios are taken against */
 	const struct transport_ops *ops;
@@ -284,7 +299,8 @@ struct transport {
 
 extern const struct transport transports[];
 extern const unsigned int nr_transports;
-extern const struct transport_ops shm_ops, cma_ops, ipcoff_sync_ops;
+extern const struct transport_ops shm_ops, cma_ops, ipcoff_sync_ops,
+	ipcoff_async_ops;
 
 /* One channel of a run: shared between its two processes. */
 struct chan {
@@ -327,7 +343,9 @@ struct proc_result {
 	uint64_t nsamples;	/* latency samples kept */
 	uint64_t seen;		/* latency samples offered */
 	uint64_t bad;		/* messages that failed verification */
-	_Atomic uint64_t live_msgs;	/* for the parent's min_msgs check */
+	/* What the parent watches to end the window (harness.c). */
+	_Atomic uint64_t live_msgs;	/* msgs so far */
+	_Atomic uint64_t live_begin;	/* t_begin once in PH_MEASURE, else 0 */
 };
 
 enum phase { PH_WARMUP, PH_MEASURE, PH_STOP };
@@ -413,6 +431,7 @@ struct run_result {
 	uint64_t *samples;	/* malloc'ed, nsamples */
 	uint64_t nsamples;
 	uint64_t seen;
+	int capped;		/* --max-time ended it before --min-msgs */
 };
 
 int run_case(const struct bench_case *c, struct run_result *r);
@@ -437,6 +456,7 @@ struct case_result {
 	uint64_t engine_requests, engine_fallbacks, bad;
 	uint64_t p50_ns, p99_ns, p999_ns, max_ns;
 	uint64_t samples, seen;
+	unsigned int capped_runs;	/* runs that hit --max-time first */
 	/* Against the shm case of the same workload and size; < 0: none. */
 	double x_tput, x_p99, x_cpu;
 };

@@ -57,30 +57,6 @@ static int read_line(const char *path, char *buf, size_t len)
 	return ok ? 0 : -1;
 }
 
-void engine_threads_find(struct engine_threads *et, const char *prefix)
-{
-	char path[300], comm[64];
-	struct dirent *de;
-	DIR *d;
-
-	et->n = 0;
-	if (!prefix || !*prefix)
-		return;
-	d = opendir("/proc");
-	if (!d)
-		return;
-	while ((de = readdir(d)) && et->n < ARRAY_SIZE(et->pid)) {
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
-		if (read_line(path, comm, sizeof(comm)))
-			continue;
-		if (!strncmp(comm, prefix, strlen(prefix)))
-			et->pid[et->n++] = (pid_t)atoi(de->d_name);
-	}
-	closedir(d);
-}
-
 static uint64_t thread_cpu_ns(pid_t pid)
 {
 	unsigned long long run = 0, ut = 0, st = 0;
@@ -101,11 +77,66 @@ static uint64_t thread_cpu_ns(pid_t pid)
 	return (ut + st) * (NSEC_PER_SEC / (uint64_t)sysconf(_SC_CLK_TCK));
 }
 
-uint64_t engine_threads_cpu_ns(const struct engine_threads *et)
+/* Does @comm start with one of the comma-separated @prefixes? */
+static int comm_matches(const char *comm, const char *prefixes)
+{
+	for (const char *p = prefixes; *p;) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+
+		if (len && !strncmp(comm, p, len))
+			return 1;
+		p += len + (e ? 1 : 0);
+	}
+	return 0;
+}
+
+void engine_threads_snap(struct engine_threads *et, const char *prefixes)
+{
+	char path[300], comm[64];
+	struct dirent *de;
+	DIR *d;
+
+	et->n = 0;
+	if (!prefixes || !*prefixes)
+		return;
+	d = opendir("/proc");
+	if (!d)
+		return;
+	while ((de = readdir(d)) && et->n < ARRAY_SIZE(et->pid)) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		if (read_line(path, comm, sizeof(comm)) ||
+		    !comm_matches(comm, prefixes))
+			continue;
+		et->pid[et->n] = (pid_t)atoi(de->d_name);
+		et->ns[et->n] = thread_cpu_ns(et->pid[et->n]);
+		et->n++;
+	}
+	closedir(d);
+}
+
+/*
+ * CPU the engine's threads ran from @a to @b. A thread found only in @b
+ * was started in between (a new kworker): all its time counts. One that
+ * ended in between loses its last stretch.
+ */
+uint64_t engine_threads_delta(const struct engine_threads *a,
+			      const struct engine_threads *b)
 {
 	uint64_t sum = 0;
 
-	for (unsigned int i = 0; i < et->n; i++)
-		sum += thread_cpu_ns(et->pid[i]);
+	for (unsigned int i = 0; i < b->n; i++) {
+		uint64_t before = 0;
+
+		for (unsigned int j = 0; j < a->n; j++)
+			if (a->pid[j] == b->pid[i]) {
+				before = a->ns[j];
+				break;
+			}
+		if (b->ns[i] > before)
+			sum += b->ns[i] - before;
+	}
 	return sum;
 }

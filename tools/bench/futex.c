@@ -48,24 +48,31 @@ double spin_ns_per_iter = 1;
 /*
  * How long one iteration of a wait loop (load, PAUSE) takes here: under
  * emulation it is far slower than on hardware, so the spin is set as a
- * time (opts.spin_us) unless --spin gave an iteration count.
+ * time (opts.spin_us) unless --spin gave an iteration count. The fastest
+ * of several short trials: on a loaded machine a trial that was preempted
+ * would make every iteration look slower and the spin too short.
  */
 void spin_calibrate(void)
 {
 	_Atomic uint32_t word = 0;
-	const unsigned int iters = 200000;
-	uint64_t t0, t1;
+	const unsigned int iters = 5000, trials = 40;
+	double best = 0;
 
-	t0 = now_ns();
-	for (unsigned int i = 0; i < iters; i++) {
-		if (atomic_load_explicit(&word, memory_order_acquire))
-			break;
-		cpu_relax();
+	for (unsigned int t = 0; t < trials; t++) {
+		uint64_t t0 = now_ns(), t1;
+		double ns;
+
+		for (unsigned int i = 0; i < iters; i++) {
+			if (atomic_load_explicit(&word, memory_order_acquire))
+				break;
+			cpu_relax();
+		}
+		t1 = now_ns();
+		ns = (double)(t1 - t0) / iters;
+		if (!t || ns < best)
+			best = ns;
 	}
-	t1 = now_ns();
-	spin_ns_per_iter = (double)(t1 - t0) / iters;
-	if (spin_ns_per_iter <= 0)
-		spin_ns_per_iter = 1;
+	spin_ns_per_iter = best > 0 ? best : 1;
 	if (!opts.spin)
 		opts.spin = (unsigned int)(opts.spin_us * 1e3 / spin_ns_per_iter);
 }

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,6 +30,12 @@
 /* Setup (prefaulting, pinning) and draining limits for one run, seconds. */
 #define SETUP_LIMIT_S	180
 #define DRAIN_LIMIT_S	120
+/*
+ * Past --max-time, a receiver that has not had one message yet is waited
+ * for this much longer: a slow case on a loaded machine is then reported
+ * with the few messages it had. Nothing at all for this long is a hang.
+ */
+#define HANG_LIMIT_S	60
 
 void *shared_alloc(size_t len)
 {
@@ -79,6 +86,11 @@ uint32_t proc_phase(struct proc_ctx *p)
 	if (p->phase_seen < PH_MEASURE) {
 		p->res->t_begin = now_ns();
 		cpu_sample_self(&p->res->cpu0);
+		/* The parent times this process's window from here. */
+		if (ph == PH_MEASURE)
+			atomic_store_explicit(&p->res->live_begin,
+					      p->res->t_begin,
+					      memory_order_relaxed);
 	}
 	if (ph == PH_STOP) {
 		cpu_sample_self(&p->res->cpu1);
@@ -132,20 +144,19 @@ void proc_barrier(struct proc_ctx *p)
 
 /* The engine's view: its threads' CPU time and ipcoff's counters. */
 struct engine_snap {
-	uint64_t thread_ns;
+	struct engine_threads threads;
 	uint64_t requests;
 	uint64_t fallbacks;
 };
 
 static struct ipcoff stats_ipc = { .fd = -1 };
 
-static void engine_snap(const struct engine_threads *et, unsigned int engine,
-			struct engine_snap *s)
+static void engine_snap(unsigned int engine, struct engine_snap *s)
 {
 	struct ipcoff_stats st;
 
-	memset(s, 0, sizeof(*s));
-	s->thread_ns = engine_threads_cpu_ns(et);
+	s->requests = s->fallbacks = 0;
+	engine_threads_snap(&s->threads, opts.engine_threads);
 	if (stats_ipc.fd < 0 || engine >= IPCOFF_ENGINE_COUNT)
 		return;
 	memset(&st, 0, sizeof(st));
@@ -212,6 +223,78 @@ static void kill_all(pid_t *pids, int *exited, unsigned int n)
 		}
 }
 
+enum window { WIN_GOING, WIN_DONE, WIN_CAPPED, WIN_HUNG };
+
+/*
+ * Is the measuring window over? Each process times its own window from
+ * the moment it sees PH_MEASURE (a process busy with a long copy, or not
+ * scheduled, sees it late), and every figure is computed over those
+ * windows, so the end is decided on them too: every process has begun,
+ * and every receiver has measured for --duration and counted --min-msgs
+ * messages in its own window. --max-time (from the parent's switch)
+ * caps it; a receiver without a single message is waited for up to
+ * HANG_LIMIT_S more, and nothing by then is a hang.
+ */
+static enum window window_end(struct run_ctl *ctl, const struct bench_case *c,
+			      const struct workload_ops *w, uint64_t t0)
+{
+	uint64_t now = now_ns(), least = UINT64_MAX;
+	double el = (double)(now - t0) / 1e9;
+	int all_long = 1;
+
+	for (unsigned int i = 0; i < ctl->nprocs; i++) {
+		const struct proc_result *pr = &ctl->res[i];
+		uint64_t b = atomic_load_explicit(&pr->live_begin,
+						  memory_order_relaxed);
+		uint64_t m = atomic_load_explicit(&pr->live_msgs,
+						  memory_order_relaxed);
+
+		if (!b)
+			all_long = 0;
+		if (!w->receiver(c, i))
+			continue;
+		if (!b || (double)(now - b) / 1e9 < opts.duration_s)
+			all_long = 0;
+		if (m < least)
+			least = m;
+	}
+	if (all_long && least >= opts.min_msgs)
+		return WIN_DONE;
+	if (el < opts.max_s)
+		return WIN_GOING;
+	if (least > 0)
+		return WIN_CAPPED;
+	return el < opts.max_s + HANG_LIMIT_S ? WIN_GOING : WIN_HUNG;
+}
+
+/* A run that moved nothing: what each process and ring looked like. */
+static void hang_report(struct run_ctl *ctl, struct chan **chans,
+			const struct bench_case *c, double el)
+{
+	char sz[32];
+
+	fprintf(stderr, "ipcoff-bench: %s %s %s: no message in %.1f s of measuring:\n",
+		workload_name(c->wl), fmt_size(c->size, sz, sizeof(sz)),
+		c->t->label, el);
+	for (unsigned int i = 0; i < ctl->nprocs; i++)
+		fprintf(stderr, "  process %u (pid %d): %s, %llu messages\n", i,
+			(int)ctl->pids[i],
+			atomic_load(&ctl->res[i].live_begin) ? "measuring" :
+			"has not seen the window start",
+			(unsigned long long)atomic_load(&ctl->res[i].live_msgs));
+	for (unsigned int i = 0; i < ctl->nchans; i++) {
+		struct ring *r = chans[i]->ring;
+
+		fprintf(stderr, "  ring %u: head %u tail %u depth %u, consumer %s, producer %s\n",
+			i, atomic_load(&r->head), atomic_load(&r->tail),
+			r->depth,
+			atomic_load(&r->cons_waiting) ? "asleep" : "awake",
+			atomic_load(&r->prod_waiting) ? "asleep" : "awake");
+	}
+	fprintf(stderr, "  doorbell: seq %u, %s\n", atomic_load(&ctl->bell.seq),
+		atomic_load(&ctl->bell.waiting) ? "server asleep" : "awake");
+}
+
 static size_t chan_alloc_len(const struct transport *t)
 {
 	return sizeof(struct chan) + CACHELINE + (t ? t->ops->shared_size : 0);
@@ -222,8 +305,7 @@ int run_case(const struct bench_case *c, struct run_result *r)
 	const struct workload_ops *w = workload_ops_of(c->wl);
 	struct chan_cfg cfg[MAX_CHANS];
 	struct chan *chans[MAX_CHANS];
-	struct engine_threads et;
-	struct engine_snap e0, e1;
+	static struct engine_snap e0, e1;
 	pid_t pids[MAX_PROCS];
 	int exited[MAX_PROCS] = { 0 }, codes[MAX_PROCS] = { 0 };
 	unsigned int np, nc, i;
@@ -231,7 +313,9 @@ int run_case(const struct bench_case *c, struct run_result *r)
 	uint64_t *samples;
 	size_t slen;
 	uint64_t t0, t1 = 0;
-	double win;
+	enum window end = WIN_GOING;
+	pid_t parent;
+	double win, drain = DRAIN_LIMIT_S;
 
 	memset(r, 0, sizeof(*r));
 	memset(cfg, 0, sizeof(cfg));
@@ -276,11 +360,11 @@ int run_case(const struct bench_case *c, struct run_result *r)
 		}
 	}
 
-	engine_threads_find(&et, opts.engine_threads);
 	if (stats_ipc.fd < 0 && !strcmp(c->t->name, "ipcoff"))
 		ipcoff_open_path(&stats_ipc, opts.device, 0);
 
 	fflush(NULL);
+	parent = getpid();
 	for (i = 0; i < np; i++) {
 		pid_t pid = fork();
 
@@ -299,6 +383,10 @@ int run_case(const struct bench_case *c, struct run_result *r)
 				       (uint64_t)getpid(),
 			};
 
+			/* A killed run (a CI timeout) leaves nothing behind. */
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (getppid() != parent)
+				_exit(ST_ERROR + 10);
 			ctl->pids[i] = getpid();
 			_exit(w->role(&p));
 		}
@@ -321,42 +409,40 @@ int run_case(const struct bench_case *c, struct run_result *r)
 	}
 	sleep_s(opts.warmup_s);
 
-	engine_snap(&et, c->t->engine_id, &e0);
+	engine_snap(c->t->engine_id, &e0);
 	t0 = now_ns();
 	atomic_store(&ctl->phase, PH_MEASURE);
-	for (;;) {
-		uint64_t got = UINT64_MAX;
-		double el;
-
+	while (end == WIN_GOING) {
 		sleep_s(0.005);
 		if (reap(pids, exited, codes, np) < np &&
 		    any_failed(exited, codes, np))
 			break;
-		el = since(t0);
-		for (i = 0; i < np; i++) {
-			uint64_t m = atomic_load_explicit(&ctl->res[i].live_msgs,
-							  memory_order_relaxed);
-
-			if (w->receiver(c, i) && m < got)
-				got = m;
-		}
-		if (el >= opts.max_s ||
-		    (el >= opts.duration_s && got >= opts.min_msgs))
-			break;
+		end = window_end(ctl, c, w, t0);
 	}
 	atomic_store(&ctl->phase, PH_STOP);
 	t1 = now_ns();
-	engine_snap(&et, c->t->engine_id, &e1);
+	engine_snap(c->t->engine_id, &e1);
+	r->capped = end == WIN_CAPPED;
+	if (end == WIN_HUNG) {
+		hang_report(ctl, chans, c, (double)(t1 - t0) / 1e9);
+		r->status = ST_ERROR;
+		snprintf(r->why, sizeof(r->why),
+			 "no message in %.0f s of measuring: hung (state on stderr)",
+			 (double)(t1 - t0) / 1e9);
+		drain = 5;
+	}
 
 	/* Drain: the senders end their streams, everyone exits. */
 	while (reap(pids, exited, codes, np)) {
 		if (any_failed(exited, codes, np))
 			break;
-		if (since(t1) > DRAIN_LIMIT_S) {
-			r->status = ST_ERROR;
-			snprintf(r->why, sizeof(r->why),
-				 "processes did not finish within %d s",
-				 DRAIN_LIMIT_S);
+		if (since(t1) > drain) {
+			if (r->status == ST_OK) {
+				r->status = ST_ERROR;
+				snprintf(r->why, sizeof(r->why),
+					 "processes did not finish within %.0f s",
+					 drain);
+			}
 			break;
 		}
 		sleep_s(0.002);
@@ -399,11 +485,11 @@ collect:
 			double c_rate;
 
 			/*
-			 * A process that slept through the whole window saw
-			 * MEASURE and STOP at once: nothing to rate.
+			 * Only a process that saw MEASURE and STOP at once
+			 * (possible when --max-time cut the window) has no
+			 * window to rate; it counted no message either.
 			 */
-			if (pr->t_end <= pr->t_begin ||
-			    pr->t_end - pr->t_begin < 1000000)
+			if (pr->t_end <= pr->t_begin)
 				continue;
 			c_rate = (double)(pr->cpu1.cpu_ns - pr->cpu0.cpu_ns) / w_s;
 			cpu += c_rate;
@@ -457,8 +543,9 @@ collect:
 		r->cpu_tx_ns_per_msg = tx / r->msgs_per_s;
 		r->cpu_rx_ns_per_msg = rx / r->msgs_per_s;
 		win = (double)(t1 - t0) / 1e9;
-		r->engine_cpu_ns_per_msg = (double)(e1.thread_ns - e0.thread_ns) /
-					   win / r->msgs_per_s;
+		r->engine_cpu_ns_per_msg =
+			(double)engine_threads_delta(&e0.threads, &e1.threads) /
+			win / r->msgs_per_s;
 		r->engine_requests = e1.requests - e0.requests;
 		r->engine_fallbacks = e1.fallbacks - e0.fallbacks;
 	}

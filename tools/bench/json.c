@@ -55,8 +55,8 @@ static void case_json(FILE *f, const struct case_result *cr)
 	json_string(f, status_name(cr->status));
 	fputs(", \"note\": ", f);
 	json_string(f, cr->why);
-	fprintf(f, ",\n     \"runs\": %u, \"messages\": %llu", cr->runs,
-		(unsigned long long)cr->messages);
+	fprintf(f, ",\n     \"runs\": %u, \"capped_runs\": %u, \"messages\": %llu",
+		cr->runs, cr->capped_runs, (unsigned long long)cr->messages);
 	num(f, "msgs_per_s", cr->msgs_per_s, ok);
 	num(f, "msgs_per_s_min", cr->msgs_per_s_min, ok);
 	num(f, "msgs_per_s_max", cr->msgs_per_s_max, ok);
@@ -116,10 +116,12 @@ int json_write(const char *path, const struct case_result *cr,
 	fprintf(f, ",\n  \"params\": {\"warmup_s\": %g, \"duration_s\": %g, "
 		"\"max_s\": %g, \"min_msgs\": %lu, \"repeats\": %u, "
 		"\"spin\": %u, \"spin_us\": %.1f, \"kv_clients\": %u, "
-		"\"max_samples\": %lu, \"p999_min_samples\": %d},\n",
+		"\"async_chunks\": %u, \"max_samples\": %lu, "
+		"\"p999_min_samples\": %d},\n",
 		opts.warmup_s, opts.duration_s, opts.max_s, opts.min_msgs,
 		opts.repeats, opts.spin, opts.spin * spin_ns_per_iter / 1e3,
-		opts.kv_clients, opts.max_samples, P999_MIN_SAMPLES);
+		opts.kv_clients, opts.async_chunks, opts.max_samples,
+		P999_MIN_SAMPLES);
 	fprintf(f, "  \"elapsed_s\": %.1f,\n  \"cases\": [\n", total_s);
 	for (unsigned int i = 0; i < n; i++) {
 		case_json(f, &cr[i]);

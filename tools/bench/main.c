@@ -53,7 +53,7 @@ static void progress(unsigned int i, unsigned int n, uint64_t t0,
 	char sz[32], p99[32];
 	double el = (double)(now_ns() - t0) / 1e9;
 
-	fprintf(stderr, "[%3u/%u %3d:%02d] %-15s %6s %-11s ", i + 1, n,
+	fprintf(stderr, "[%3u/%u %3d:%02d] %-15s %6s %-16s ", i + 1, n,
 		(int)el / 60, (int)el % 60, workload_name(cr->c.wl),
 		fmt_size(cr->size, sz, sizeof(sz)), cr->c.t->label);
 	if (cr->status == ST_OK)

@@ -26,7 +26,8 @@ static void usage(FILE *f)
 "  --json FILE          where the JSON goes (default ipcoff-bench.json; - for stdout)\n"
 "  --workloads LIST     comma list of pingpong,stream,stream-inplace,\n"
 "                       pipeline,video,kv\n"
-"  --transports LIST    comma list of shm,cma,ipcoff/cpu,ipcoff/dma\n"
+"  --transports LIST    comma list of shm,cma,ipcoff/cpu,ipcoff/cpu/async,\n"
+"                       ipcoff/dma,ipcoff/dma/async\n"
 "  --sizes LIST         sizes for pingpong and the streams (64,4K,1M,...)\n"
 "  --repeats N          runs per case (median and spread)\n"
 "  --duration S         measured seconds per run, at least\n"
@@ -36,9 +37,12 @@ static void usage(FILE *f)
 "  --spin-us US         spin this long before a futex wait (default 50)\n"
 "  --spin N             spin N iterations instead\n"
 "  --clients N          kv clients (default 3, at most %d)\n"
+"  --chunks N           asynchronous ipcoff: copies of 256 KiB and more go\n"
+"                       in N chunks, one completion each (default 4; 1: whole)\n"
 "  --samples N          latency samples kept per process and run\n"
-"  --engine-threads P   comm prefix of the engine's kernel threads\n"
-"                       (default dmaprov/, the test provider's)\n"
+"  --engine-threads L   comma list of comm prefixes of the engine's kernel\n"
+"                       threads (default dmaprov/,kworker/u: the test\n"
+"                       provider's, and the workers of async cpu copies)\n"
 "  --device PATH        the ipcoff device (default /dev/ipcoff)\n"
 "  --list               print the cases and exit\n",
 		MAX_PROCS - 1);
@@ -92,7 +96,7 @@ void options_parse(int argc, char **argv)
 	enum {
 		O_QUICK = 256, O_FULL, O_JSON, O_WL, O_TR, O_SIZES, O_REP,
 		O_DUR, O_WARM, O_MAX, O_MIN, O_SPIN, O_SPIN_US, O_CLIENTS, O_SAMPLES,
-		O_THREADS, O_DEV, O_LIST, O_HELP,
+		O_THREADS, O_DEV, O_LIST, O_HELP, O_CHUNKS,
 	};
 	static const struct option lo[] = {
 		{ "quick", no_argument, NULL, O_QUICK },
@@ -109,6 +113,7 @@ void options_parse(int argc, char **argv)
 		{ "spin", required_argument, NULL, O_SPIN },
 		{ "spin-us", required_argument, NULL, O_SPIN_US },
 		{ "clients", required_argument, NULL, O_CLIENTS },
+		{ "chunks", required_argument, NULL, O_CHUNKS },
 		{ "samples", required_argument, NULL, O_SAMPLES },
 		{ "engine-threads", required_argument, NULL, O_THREADS },
 		{ "device", required_argument, NULL, O_DEV },
@@ -130,8 +135,9 @@ void options_parse(int argc, char **argv)
 	opts.spin = 0;
 	opts.spin_us = 50;
 	opts.kv_clients = 3;
+	opts.async_chunks = 4;
 	opts.json_path = "ipcoff-bench.json";
-	opts.engine_threads = "dmaprov/";
+	opts.engine_threads = "dmaprov/,kworker/u";
 	opts.device = "/dev/ipcoff";
 
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -175,6 +181,9 @@ void options_parse(int argc, char **argv)
 		case O_CLIENTS:
 			opts.kv_clients = (unsigned int)num_arg("--clients", optarg, 1,
 								MAX_PROCS - 1);
+			break;
+		case O_CHUNKS:
+			opts.async_chunks = (unsigned int)num_arg("--chunks", optarg, 1, 64);
 			break;
 		case O_SAMPLES:
 			opts.max_samples = (unsigned long)num_arg("--samples", optarg, 1, 1e8);

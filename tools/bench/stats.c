@@ -92,6 +92,7 @@ void aggregate(struct case_result *cr, struct run_result *runs,
 		cr->engine_requests += runs[i].engine_requests;
 		cr->engine_fallbacks += runs[i].engine_fallbacks;
 		cr->seen += runs[i].seen;
+		cr->capped_runs += runs[i].capped ? 1 : 0;
 		total += runs[i].nsamples;
 	}
 	minmax(v, n, &cr->msgs_per_s_min, &cr->msgs_per_s_max);

@@ -143,8 +143,20 @@ static int consumer(struct proc_ctx *p)
 			ops->release(&rx, &m);
 			break;
 		}
-		if (ch->cfg.inplace)
-			sink += read_every_byte(m.data, m.len);
+		/*
+		 * In place: every byte, as it arrives (a transport may hand
+		 * out the first chunks of a message while the rest moves).
+		 */
+		for (uint64_t at = 0; ch->cfg.inplace;) {
+			sink += read_every_byte((const char *)m.data + at,
+						m.ready - at);
+			at = m.ready;
+			if (at >= m.len)
+				break;
+			ret = ops->more(&rx, &m);
+			if (ret)
+				proc_fail(p, ret, rx.why);
+		}
 		ok = check_payload(m.data, m.len, m.seq);
 		if (m.meta_len) {
 			memcpy(meta, m.meta, m.meta_len);

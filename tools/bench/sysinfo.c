@@ -250,13 +250,16 @@ void sysinfo_print(FILE *f)
 	}
 	if (!provider_loaded()) {
 		fprintf(f, "dma provider: ipcoff_dmaprov not loaded\n");
-		return;
+	} else {
+		fprintf(f, "dma provider: ipcoff_dmaprov");
+		for (unsigned int i = 0; i < ARRAY_SIZE(keys); i++) {
+			snprintf(path, sizeof(path), PROVIDER_PARAMS "/%s",
+				 keys[i]);
+			if (!read_first_line(path, val, sizeof(val)))
+				fprintf(f, " %s=%s", keys[i], val);
+		}
+		fputc('\n', f);
 	}
-	fprintf(f, "dma provider: ipcoff_dmaprov");
-	for (unsigned int i = 0; i < ARRAY_SIZE(keys); i++) {
-		snprintf(path, sizeof(path), PROVIDER_PARAMS "/%s", keys[i]);
-		if (!read_first_line(path, val, sizeof(val)))
-			fprintf(f, " %s=%s", keys[i], val);
-	}
-	fprintf(f, "; engine CPU from kthreads %s*\n", opts.engine_threads);
+	fprintf(f, "engine CPU: kernel threads whose names start with %s\n",
+		opts.engine_threads);
 }

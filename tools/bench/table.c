@@ -20,6 +20,89 @@ static void ratio(char *buf, size_t len, double x)
 		snprintf(buf, len, "%.2fx", x);
 }
 
+/* The ok case of @wl, @size and transport @label, or NULL. */
+static const struct case_result *find(const struct case_result *cr,
+				      unsigned int n, enum workload wl,
+				      size_t size, const char *label)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (cr[i].c.wl == wl && cr[i].c.size == size &&
+		    cr[i].status == ST_OK && !strcmp(cr[i].c.t->label, label))
+			return &cr[i];
+	return NULL;
+}
+
+/* "1.23x" of a / b, or why there is no ratio. */
+static const char *x_of(char *buf, size_t len, double a, double b)
+{
+	if (a < 0 || b <= 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.2fx", a / b);
+	return buf;
+}
+
+static void target_tput(const struct case_result *cr, unsigned int n,
+			enum workload wl, size_t size, const char *a,
+			const char *b, const char *goal)
+{
+	const struct case_result *x = find(cr, n, wl, size, a);
+	const struct case_result *y = find(cr, n, wl, size, b);
+	char r[32], sz[32];
+
+	printf("  %-15s %5s %-16s / %-16s throughput %8s  %s\n",
+	       workload_name(wl), fmt_size(size, sz, sizeof(sz)), a, b,
+	       x && y ? x_of(r, sizeof(r), x->bytes_per_s, y->bytes_per_s) :
+	       "-", goal);
+}
+
+/*
+ * The figures issues 5 and 6 ask for, as ratios inside this run, when the
+ * run has the cases (a smaller matrix may not).
+ */
+static void targets_print(const struct case_result *cr, unsigned int n)
+{
+	static const char *const ipc[] = {
+		"ipcoff/cpu", "ipcoff/cpu/async", "ipcoff/dma",
+		"ipcoff/dma/async",
+	};
+	const struct case_result *shm, *best = NULL, *d;
+	char r[32], a[32], e[32];
+
+	if (!find(cr, n, WL_STREAM, MiB, "shm") &&
+	    !find(cr, n, WL_PINGPONG, 64 * KiB, "shm"))
+		return;
+	printf("\ntargets (ratios inside this run):\n");
+	target_tput(cr, n, WL_STREAM, MiB, "ipcoff/dma/async", "shm",
+		    "(issue 6: >= 1.6x)");
+	target_tput(cr, n, WL_STREAM, MiB, "ipcoff/cpu", "cma",
+		    "(issue 6: >= 1.0x)");
+	shm = find(cr, n, WL_PINGPONG, 64 * KiB, "shm");
+	for (unsigned int i = 0; i < ARRAY_SIZE(ipc); i++) {
+		const struct case_result *c = find(cr, n, WL_PINGPONG, 64 * KiB,
+						   ipc[i]);
+
+		if (c && (!best || c->p99_ns < best->p99_ns))
+			best = c;
+	}
+	printf("  %-15s %5s %-16s / %-16s p99        %8s  (issue 6: <= 0.6x)\n",
+	       "pingpong", "64K", best ? best->c.t->label : "best ipcoff",
+	       "shm", best && shm ? x_of(r, sizeof(r), (double)best->p99_ns,
+					 (double)shm->p99_ns) : "-");
+	shm = find(cr, n, WL_STREAM, MiB, "shm");
+	d = find(cr, n, WL_STREAM, MiB, "ipcoff/dma/async");
+	printf("  %-15s %5s %-16s / %-16s app CPU    %8s  (issue 6: <= 0.5x); per message %s app, %s engine\n",
+	       "stream", "1M", "ipcoff/dma/async", "shm",
+	       d && shm ? x_of(r, sizeof(r), d->cpu_ns_per_msg,
+			       shm->cpu_ns_per_msg) : "-",
+	       d ? fmt_ns(d->cpu_ns_per_msg, a, sizeof(a)) : "-",
+	       d ? fmt_ns(d->engine_cpu_ns_per_msg, e, sizeof(e)) : "-");
+	target_tput(cr, n, WL_STREAM, MiB, "ipcoff/dma/async", "ipcoff/dma",
+		    "(issue 5: async vs sync submitter)");
+	target_tput(cr, n, WL_STREAM, MiB, "ipcoff/cpu/async", "ipcoff/cpu",
+		    "(issue 5: async vs sync submitter)");
+}
+
 void table_print(const struct case_result *cr, unsigned int n)
 {
 	char sz[32], a[32], b[32], c[32], d[32], e[32], x1[16], x2[16], x3[16];
@@ -29,7 +112,7 @@ void table_print(const struct case_result *cr, unsigned int n)
 	printf("latency: pingpong one-way; streams from slot to consumer (queue included); kv request to value\n");
 	printf("cpu/msg: producer+consumer user+sys; eng/msg: the engine's kernel threads\n");
 	printf("spread: (max - min) / median of MB/s over the runs; x: ratio to shm\n\n");
-	printf("%-15s %6s %-11s %10s %9s %6s %9s %9s %10s %9s %9s %6s %6s %6s\n",
+	printf("%-15s %6s %-16s %10s %9s %6s %9s %9s %10s %9s %9s %6s %6s %6s\n",
 	       "workload", "size", "transport", "msgs/s", "MB/s", "spread",
 	       "p50", "p99", "p99.9", "cpu/msg", "eng/msg", "xtput", "xp99",
 	       "xcpu");
@@ -41,12 +124,12 @@ void table_print(const struct case_result *cr, unsigned int n)
 			putchar('\n');
 		fmt_size(r->size, sz, sizeof(sz));
 		if (r->status != ST_OK) {
-			printf("%-15s %6s %-11s %s\n", workload_name(r->c.wl),
+			printf("%-15s %6s %-16s %s\n", workload_name(r->c.wl),
 			       sz, r->c.t->label,
 			       r->status == ST_ABSENT ? r->why :
 			       r->status == ST_NA ? "n/a" : "ERROR");
 			if (r->status != ST_ABSENT && r->why[0])
-				printf("%-15s %6s %-11s   (%s)\n", "", "", "",
+				printf("%-15s %6s %-16s   (%s)\n", "", "", "",
 				       r->why);
 			continue;
 		}
@@ -63,7 +146,7 @@ void table_print(const struct case_result *cr, unsigned int n)
 		snprintf(spr, sizeof(spr), "%.0f%%", r->bytes_per_s > 0 ?
 			 100 * (r->bytes_per_s_max - r->bytes_per_s_min) /
 			 r->bytes_per_s : 0);
-		printf("%-15s %6s %-11s %10.0f %9.1f %6s %9s %9s %10s %9s %9s %6s %6s %6s",
+		printf("%-15s %6s %-16s %10.0f %9.1f %6s %9s %9s %10s %9s %9s %6s %6s %6s",
 		       workload_name(r->c.wl), sz, r->c.t->label,
 		       r->msgs_per_s, r->bytes_per_s / 1e6, spr, a, b, p999,
 		       d, e, x1, x2, x3);
@@ -71,6 +154,11 @@ void table_print(const struct case_result *cr, unsigned int n)
 			printf("  (%llu dma fallbacks)",
 			       (unsigned long long)r->engine_fallbacks);
 		putchar('\n');
+		if (r->capped_runs)
+			printf("%-15s %6s %-16s   (%u of %u runs reached --max-time before --min-msgs: %llu messages in all)\n",
+			       "", "", "", r->capped_runs, r->runs,
+			       (unsigned long long)r->messages);
 	}
+	targets_print(cr, n);
 	fflush(stdout);
 }

@@ -4,9 +4,9 @@
  * paths share (descriptor fill and read-back).
  *
  * A new transport is one more entry here with its own ops table; the
- * workloads, the harness and the output never name a transport. The
- * asynchronous ipcoff transport (batch submit + mmapped completion ring)
- * plugs in as { "ipcoff/dma/async", "ipcoff", "dma", "async", ... }.
+ * workloads, the harness and the output never name a transport. Within a
+ * block the runs go in this order, so each ipcoff engine's synchronous
+ * and asynchronous rows sit side by side.
  */
 #include <string.h>
 #include <linux/ipcoff.h>
@@ -18,8 +18,12 @@ const struct transport transports[] = {
 	{ "cma", "cma", "cpu", "sync", 0, 0, &cma_ops },
 	{ "ipcoff/cpu", "ipcoff", "cpu", "sync", IPCOFF_ENGINE_CPU, 0,
 	  &ipcoff_sync_ops },
+	{ "ipcoff/cpu/async", "ipcoff", "cpu", "async", IPCOFF_ENGINE_CPU, 0,
+	  &ipcoff_async_ops },
 	{ "ipcoff/dma", "ipcoff", "dma", "sync", IPCOFF_ENGINE_DMA, 0,
 	  &ipcoff_sync_ops },
+	{ "ipcoff/dma/async", "ipcoff", "dma", "async", IPCOFF_ENGINE_DMA, 0,
+	  &ipcoff_async_ops },
 };
 
 const unsigned int nr_transports = ARRAY_SIZE(transports);
@@ -63,6 +67,7 @@ void msg_from_desc(struct msg *m, struct desc *d)
 	m->meta_len = d->meta_len;
 	m->meta = d + 1;
 	m->data = NULL;
+	m->ready = d->len;
 	m->d = d;
 }
 
