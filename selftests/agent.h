@@ -421,15 +421,16 @@ agent_main(int sock, const struct agent_opts *o)
 	}
 }
 
-/* Start an agent; returns its setup result (0 or -errno). */
-static inline int agent_start(struct agent *ag, const struct agent_opts *o)
+/*
+ * Fork a child joined to the parent by a SOCK_SEQPACKET pair. Returns the
+ * child's pid in the parent, 0 in the child, or -errno; *@sock is the
+ * caller's end of the pair either way.
+ */
+static inline pid_t fork_connected(int *sock)
 {
-	struct agent_rep r;
 	int sv[2], ret;
 	pid_t pid;
 
-	ag->pid = 0;
-	ag->sock = -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
 		return -errno;
 	fflush(stdout);
@@ -441,14 +442,29 @@ static inline int agent_start(struct agent *ag, const struct agent_opts *o)
 		close(sv[1]);
 		return ret;
 	}
+	close(sv[pid ? 1 : 0]);
+	*sock = sv[pid ? 0 : 1];
+	return pid;
+}
+
+/* Start an agent; returns its setup result (0 or -errno). */
+static inline int agent_start(struct agent *ag, const struct agent_opts *o)
+{
+	struct agent_rep r;
+	int sock = -1, ret;
+	pid_t pid;
+
+	ag->pid = 0;
+	ag->sock = -1;
+	pid = fork_connected(&sock);
+	if (pid < 0)
+		return pid;
 	if (pid == 0) {
-		close(sv[0]);
-		close_other_fds(sv[1], o->share_fd ? o->fd : -1);
-		agent_main(sv[1], o);
+		close_other_fds(sock, o->share_fd ? o->fd : -1);
+		agent_main(sock, o);
 	}
-	close(sv[1]);
 	ag->pid = pid;
-	ag->sock = sv[0];
+	ag->sock = sock;
 	ret = sock_recv(ag->sock, &r, sizeof(r), NULL);
 	return ret ? ret : (int)r.ret;
 }

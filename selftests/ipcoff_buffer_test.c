@@ -493,30 +493,20 @@ static void __attribute__((noreturn)) peer_main(int sock, uid_t uid)
 static int peer_start(struct peer *p, uid_t uid)
 {
 	struct peer_rep r;
-	int sv[2], ret;
+	int sock = -1, ret;
 	pid_t pid;
 
 	p->pid = 0;
 	p->sock = -1;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
-		return -errno;
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid < 0) {
-		ret = -errno;
-		close(sv[0]);
-		close(sv[1]);
-		return ret;
-	}
+	pid = fork_connected(&sock);
+	if (pid < 0)
+		return pid;
 	if (pid == 0) {
-		close(sv[0]);
-		close_other_fds(sv[1], -1);
-		peer_main(sv[1], uid);
+		close_other_fds(sock, -1);
+		peer_main(sock, uid);
 	}
-	close(sv[1]);
 	p->pid = pid;
-	p->sock = sv[0];
+	p->sock = sock;
 	ret = sock_recv(p->sock, &r, sizeof(r), NULL);
 	return ret ? ret : (int)r.err;
 }
