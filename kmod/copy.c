@@ -143,6 +143,8 @@ static int ipcoff_check_copy(const struct ipcoff_copy *args, bool async)
 
 	if (args->flags & ~flags || args->reserved || !args->len)
 		return -EINVAL;
+	if (args->inject_len || args->inject_ranges || args->nr_inject_ranges)
+		return -EINVAL;
 	if (args->engine >= IPCOFF_ENGINE_COUNT)
 		return -EINVAL;
 	if (args->flags & IPCOFF_COPY_CHUNKED) {

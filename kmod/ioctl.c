@@ -20,7 +20,9 @@ static_assert(sizeof(struct ipcoff_region_reg) == IPCOFF_REGION_REG_SIZE_VER0);
 static_assert(sizeof(struct ipcoff_region_unreg) ==
 	      IPCOFF_REGION_UNREG_SIZE_VER0);
 static_assert(sizeof(struct ipcoff_grant) == IPCOFF_GRANT_SIZE_VER0);
-static_assert(sizeof(struct ipcoff_copy) == IPCOFF_COPY_SIZE_VER0);
+static_assert(sizeof(struct ipcoff_copy) == IPCOFF_COPY_SIZE_VER1);
+static_assert(offsetof(struct ipcoff_copy, inject_ranges) ==
+	      IPCOFF_COPY_SIZE_VER0);
 static_assert(sizeof(struct ipcoff_engine_counters) == 64);
 static_assert(sizeof(struct ipcoff_stats) == IPCOFF_STATS_SIZE_VER0);
 static_assert(sizeof(struct ipcoff_cqe) == 64);
@@ -168,6 +170,7 @@ static int ipcoff_ioc_export(struct ipcoff_ctx *ctx, void *arg)
 struct ipcoff_ioc_desc {
 	unsigned int cmd;
 	unsigned int ksize;
+	unsigned int ver0;	/* first published size, when not cmd's */
 	bool out_on_error;
 	int (*fn)(struct ipcoff_ctx *ctx, void *arg);
 };
@@ -196,6 +199,7 @@ static const struct ipcoff_ioc_desc ipcoff_ioc_table[] = {
 	[IPCOFF_NR_COPY] = {
 		.cmd = IPCOFF_IOC_COPY,
 		.ksize = sizeof(struct ipcoff_copy),
+		.ver0 = IPCOFF_COPY_SIZE_VER0,
 		.out_on_error = true,
 		.fn = ipcoff_ioc_copy,
 	},
@@ -274,7 +278,7 @@ long ipcoff_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 	if (!desc)
 		return -ENOTTY;
-	if (usize < _IOC_SIZE(desc->cmd))
+	if (usize < (desc->ver0 ? desc->ver0 : _IOC_SIZE(desc->cmd)))
 		return -EINVAL;
 	ret = copy_struct_from_user(&karg, desc->ksize, uarg, usize);
 	if (ret)

@@ -34,7 +34,7 @@ static_assert(sizeof(struct ipcoff_region_unreg) ==
 	      "struct ipcoff_region_unreg size");
 static_assert(sizeof(struct ipcoff_grant) == IPCOFF_GRANT_SIZE_VER0,
 	      "struct ipcoff_grant size");
-static_assert(sizeof(struct ipcoff_copy) == IPCOFF_COPY_SIZE_VER0,
+static_assert(sizeof(struct ipcoff_copy) == IPCOFF_COPY_SIZE_VER1,
 	      "struct ipcoff_copy size");
 static_assert(sizeof(struct ipcoff_stats) == IPCOFF_STATS_SIZE_VER0,
 	      "struct ipcoff_stats size");

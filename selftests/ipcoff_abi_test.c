@@ -85,7 +85,8 @@ LAYOUT(ipcoff_endpoint, offset, 24);
 LAYOUT(ipcoff_endpoint, iov, 32);
 
 static_assert(IPCOFF_COPY_SIZE_VER0 == 128, "COPY_SIZE_VER0");
-static_assert(sizeof(struct ipcoff_copy) == IPCOFF_COPY_SIZE_VER0,
+static_assert(IPCOFF_COPY_SIZE_VER1 == 144, "COPY_SIZE_VER1");
+static_assert(sizeof(struct ipcoff_copy) == IPCOFF_COPY_SIZE_VER1,
 	      "ipcoff_copy size");
 LAYOUT(ipcoff_copy, src, 0);
 LAYOUT(ipcoff_copy, src.handle, 16);
@@ -99,7 +100,11 @@ LAYOUT(ipcoff_copy, user_data, 96);
 LAYOUT(ipcoff_copy, copied, 104);
 LAYOUT(ipcoff_copy, descriptors, 112);
 LAYOUT(ipcoff_copy, chunk_size, 120);
-LAYOUT(ipcoff_copy, reserved, 124);
+LAYOUT(ipcoff_copy, inject_len, 124);
+LAYOUT(ipcoff_copy, inject_ranges, 128);
+LAYOUT(ipcoff_copy, nr_inject_ranges, 136);
+LAYOUT(ipcoff_copy, reserved, 140);
+static_assert(sizeof(struct ipcoff_range) == 16, "ipcoff_range size");
 
 static_assert(sizeof(struct ipcoff_engine_counters) == 64, "counters size");
 LAYOUT(ipcoff_engine_counters, busy_ns, 48);
@@ -109,6 +114,8 @@ static_assert(sizeof(struct ipcoff_stats) == IPCOFF_STATS_SIZE_VER0,
 	      "ipcoff_stats size");
 LAYOUT(ipcoff_stats, pinned_pages, 8);
 LAYOUT(ipcoff_stats, dma_chans, 24);
+LAYOUT(ipcoff_stats, cache_clwb_bytes, 32);
+LAYOUT(ipcoff_stats, cache_inject_bytes, 56);
 LAYOUT(ipcoff_stats, engine, 64);
 
 static_assert(sizeof(struct ipcoff_cqe) == 64, "ipcoff_cqe size");
@@ -175,7 +182,7 @@ static_assert(IPCOFF_IOC_GET_INFO == 0xC050C900u, "GET_INFO number");
 static_assert(IPCOFF_IOC_REGISTER == 0xC030C901u, "REGISTER number");
 static_assert(IPCOFF_IOC_UNREGISTER == 0x4010C902u, "UNREGISTER number");
 static_assert(IPCOFF_IOC_GRANT == 0x4028C903u, "GRANT number");
-static_assert(IPCOFF_IOC_COPY == 0xC080C904u, "COPY number");
+static_assert(IPCOFF_IOC_COPY == 0xC090C904u, "COPY number");
 static_assert(_IOC_NR(IPCOFF_IOC_COPY) == IPCOFF_NR_COPY, "COPY nr");
 static_assert(IPCOFF_IOC_STATS == 0xC140C905u, "STATS number");
 static_assert(IPCOFF_IOC_RING_SETUP == 0xC030C906u, "RING_SETUP number");
@@ -197,8 +204,13 @@ static_assert(IPCOFF_REGION_WRITABLE == 1 && IPCOFF_REGION_SINGLE_USE == 2 &&
 	      "region flags");
 static_assert(IPCOFF_COPY_CPU_FALLBACK == 1 && IPCOFF_COPY_LINK == 2 &&
 	      IPCOFF_COPY_CHUNKED == 4 && IPCOFF_COPY_MOVE == 8 &&
-	      IPCOFF_COPY_FLAGS == 15, "copy flags");
-static_assert(IPCOFF_CQE_CHUNK == 1 && IPCOFF_CQE_NOTIFY == 2, "cqe flags");
+	      IPCOFF_COPY_CACHE_CLWB == 16 && IPCOFF_COPY_CACHE_FLUSH == 32 &&
+	      IPCOFF_COPY_CACHE_NONTEMPORAL == 64 &&
+	      IPCOFF_COPY_INJECT == 128 && IPCOFF_COPY_FLAGS == 255,
+	      "copy flags");
+static_assert(IPCOFF_INJECT_RANGES_MAX == 16, "INJECT_RANGES_MAX");
+static_assert(IPCOFF_CQE_CHUNK == 1 && IPCOFF_CQE_NOTIFY == 2 &&
+	      IPCOFF_CQE_INJECT == 4, "cqe flags");
 static_assert(IPCOFF_ACCESS_READ == 1 && IPCOFF_ACCESS_WRITE == 2 &&
 	      IPCOFF_ACCESS_MASK == 3, "access bits");
 static_assert(IPCOFF_FEAT_REGISTER == 1 && IPCOFF_FEAT_GRANT == 2 &&
@@ -533,8 +545,16 @@ TEST_F(abi, sized_copy)
 	EXPECT_EQ(-E2BIG, ioctl_sized(self->fd, IPCOFF_IOC_COPY, &c, k,
 				      k + 16, 8));
 	EXPECT_EQ(-EINVAL, ioctl_sized(self->fd, IPCOFF_IOC_COPY, &c, k,
-				       k - 8, -1));
+				       IPCOFF_COPY_SIZE_VER0 - 8, -1));
 	EXPECT_EQ(2 * ps, mem_check_byte(dst, 2 * ps, 0xa5));
+
+	/* A caller built before inject_ranges: the VER0 size still works. */
+	c.copied = COPIED_SENTINEL;
+	EXPECT_EQ(0, ioctl_sized(self->fd, IPCOFF_IOC_COPY, &c, k,
+				 IPCOFF_COPY_SIZE_VER0, -1));
+	EXPECT_EQ(len, c.copied);
+	EXPECT_EQ(len, pat_check(dst, len, 14, 5));
+	memset(dst, 0xa5, 2 * ps);
 
 	c.copied = COPIED_SENTINEL;
 	EXPECT_EQ(0, ioctl_sized(self->fd, IPCOFF_IOC_COPY, &c, k, k + 16,

@@ -67,6 +67,7 @@ struct ipcoff_iovec {
 #define IPCOFF_FEAT_CHUNKED	_BITULL(12)	/* IPCOFF_COPY_CHUNKED */
 #define IPCOFF_FEAT_BUFFERS	_BITULL(13)	/* BUF_ALLOC, EXPORT, mmap */
 #define IPCOFF_FEAT_MOVE	_BITULL(14)	/* IPCOFF_COPY_MOVE */
+#define IPCOFF_FEAT_CACHE	_BITULL(15)	/* IPCOFF_COPY_CACHE_* and INJECT */
 
 /**
  * struct ipcoff_info - IPCOFF_IOC_GET_INFO handshake
@@ -217,9 +218,47 @@ struct ipcoff_endpoint {
  * Not with CHUNKED (EINVAL).
  */
 #define IPCOFF_COPY_MOVE	 0x8U
+/*
+ * Cache actions (IPCOFF_FEAT_CACHE), on every engine that moves bytes.
+ * CACHE_CLWB / CACHE_FLUSH: once the bytes arrived and before the
+ * completion is posted, the CPU writes the destination lines back to
+ * memory (CLWB, lines may stay cached) or writes back and evicts them
+ * (CLFLUSHOPT). CACHE_NONTEMPORAL: the CPU copies with non-temporal
+ * stores, sparing the caches of the CPU that copies (cpu engine only).
+ * INJECT: the destination's first inject_len bytes, or the
+ * inject_ranges, are pulled into the consumer's cache when it learns of
+ * the completion: in its own context, on the return of a synchronous
+ * COPY or in its next IPCOFF_IOC_WAIT (entries carry IPCOFF_CQE_INJECT
+ * until then). The consumer is the owner of a NOTIFY destination,
+ * else the submitter.
+ * EINVAL: CLWB with FLUSH; NONTEMPORAL with CLWB, FLUSH, MOVE or a forced
+ * dma or elide engine; CLWB or FLUSH with MOVE; INJECT with CHUNKED;
+ * INJECT without a range, or a range beyond len; inject_len or ranges
+ * without INJECT.
+ */
+#define IPCOFF_COPY_CACHE_CLWB	 0x10U
+#define IPCOFF_COPY_CACHE_FLUSH	 0x20U
+#define IPCOFF_COPY_CACHE_NONTEMPORAL 0x40U
+#define IPCOFF_COPY_INJECT	 0x80U
 #define IPCOFF_COPY_FLAGS	 (IPCOFF_COPY_CPU_FALLBACK | \
 				  IPCOFF_COPY_LINK | IPCOFF_COPY_CHUNKED | \
-				  IPCOFF_COPY_MOVE)
+				  IPCOFF_COPY_MOVE | IPCOFF_COPY_CACHE_CLWB | \
+				  IPCOFF_COPY_CACHE_FLUSH | \
+				  IPCOFF_COPY_CACHE_NONTEMPORAL | \
+				  IPCOFF_COPY_INJECT)
+
+/* Most inject_ranges in one request. */
+#define IPCOFF_INJECT_RANGES_MAX 16
+
+/**
+ * struct ipcoff_range - a byte range of a copy's destination
+ * @offset: from the destination's first byte
+ * @len: bytes, non-zero
+ */
+struct ipcoff_range {
+	__aligned_u64 offset;
+	__aligned_u64 len;
+};
 
 /**
  * struct ipcoff_copy - IPCOFF_IOC_COPY
@@ -237,6 +276,12 @@ struct ipcoff_endpoint {
  *	(IPCOFF_FEAT_COPY_DESCRIPTORS)
  * @chunk_size: in, with IPCOFF_COPY_CHUNKED: bytes per chunk (at least
  *	4096); else must be 0
+ * @inject_len: in, with IPCOFF_COPY_INJECT: bytes from the destination's
+ *	start to pull into the consumer's cache (at most len); else 0
+ * @inject_ranges: in, with IPCOFF_COPY_INJECT and instead of @inject_len:
+ *	user pointer to @nr_inject_ranges struct ipcoff_range (size VER1)
+ * @nr_inject_ranges: in, entries at @inject_ranges, at most
+ *	IPCOFF_INJECT_RANGES_MAX
  * @reserved: must be 0
  *
  * At least one endpoint is a region. When both name the same region their
@@ -253,10 +298,14 @@ struct ipcoff_copy {
 	__aligned_u64 copied;
 	__aligned_u64 descriptors;
 	__u32 chunk_size;
+	__u32 inject_len;
+	__aligned_u64 inject_ranges;
+	__u32 nr_inject_ranges;
 	__u32 reserved;
 };
 
-#define IPCOFF_COPY_SIZE_VER0	128
+#define IPCOFF_COPY_SIZE_VER0	128	/* up to inject_len */
+#define IPCOFF_COPY_SIZE_VER1	144	/* inject_ranges */
 
 /**
  * struct ipcoff_engine_counters - what one engine did since the module loaded
@@ -291,7 +340,11 @@ struct ipcoff_engine_counters {
  * @regions: out, regions not yet released
  * @dma_chans: out, dmaengine channels in rotation
  * @pad: out, zero
- * @reserved: out, zero
+ * @cache_clwb_bytes: out, destination bytes written back with CLWB
+ * @cache_flush_bytes: out, destination bytes flushed with CLFLUSHOPT
+ * @cache_nontemporal_bytes: out, bytes copied with non-temporal stores
+ * @cache_inject_bytes: out, bytes pulled into consumers' caches
+ *	(IPCOFF_FEAT_CACHE; zero before)
  * @engine: out, indexed by IPCOFF_ENGINE_* (AUTO's entry stays zero)
  */
 struct ipcoff_stats {
@@ -301,7 +354,10 @@ struct ipcoff_stats {
 	__aligned_u64 regions;
 	__u32 dma_chans;
 	__u32 pad;
-	__aligned_u64 reserved[4];
+	__aligned_u64 cache_clwb_bytes;
+	__aligned_u64 cache_flush_bytes;
+	__aligned_u64 cache_nontemporal_bytes;
+	__aligned_u64 cache_inject_bytes;
 	struct ipcoff_engine_counters engine[IPCOFF_ENGINE_COUNT];
 };
 
@@ -366,6 +422,8 @@ struct ipcoff_export {
 #define IPCOFF_CQE_CHUNK	0x1U	/* one chunk of a CHUNKED copy */
 /* Data arrived in a NOTIFY region of this context (not its own request). */
 #define IPCOFF_CQE_NOTIFY	0x2U
+/* An injection for this entry runs on this context's next WAIT. */
+#define IPCOFF_CQE_INJECT	0x4U
 
 /**
  * struct ipcoff_cqe - one completion entry in the mmapped ring
