@@ -69,6 +69,7 @@ struct bench_opts {
 	double spin_us;		/* the same as a time, when spin is 0 */
 	unsigned int kv_clients;
 	unsigned int async_chunks;	/* pieces of a large async copy */
+	int fill;		/* every producer writes every byte of every message */
 	unsigned long max_samples;	/* latency samples kept per process */
 	const char *json_path;
 	const char *workloads;	/* comma list filter, NULL = all */
@@ -209,6 +210,7 @@ void doorbell_wait(struct doorbell *b, uint32_t seen, unsigned int spin);
 /* ------------------------------------------------------------------ */
 
 struct chan;
+struct bench_case;
 struct transport;
 
 /* How a channel is shaped; fixed by the workload before fork. */
@@ -227,6 +229,7 @@ struct tx {
 	void *area;		/* the workload's source memory */
 	size_t area_len;
 	void *priv;		/* transport's per-process state */
+	char why[160];		/* set with ST_NA/ST_ERROR returns of send() */
 };
 
 /* Receiver's view of one channel, in the receiving process. */
@@ -273,6 +276,16 @@ struct msg {
  */
 struct transport_ops {
 	size_t shared_size;	/* transport's shared state per channel */
+	/*
+	 * tx_area: tx_open() maps the sender's message memory itself
+	 * (tx->area, tx->area_len bytes) and the workload writes its
+	 * messages there. moves_source: send() may leave other bytes in the
+	 * message's place (a MOVE hands the pages to the receiver), so the
+	 * producer writes every byte of every message again.
+	 */
+	int tx_area;
+	int moves_source;
+	size_t max_msg;		/* largest message it serves; 0: any */
 	int (*check)(const struct transport *t, enum workload wl,
 		     char *why, size_t len);
 	int (*chan_init)(struct chan *ch);
@@ -300,7 +313,7 @@ struct transport {
 extern const struct transport transports[];
 extern const unsigned int nr_transports;
 extern const struct transport_ops shm_ops, cma_ops, ipcoff_sync_ops,
-	ipcoff_async_ops;
+	ipcoff_async_ops, ipcoff_inject_ops, ipcoff_elide_ops;
 
 /* One channel of a run: shared between its two processes. */
 struct chan {
@@ -320,6 +333,7 @@ struct desc *msg_begin(struct chan *ch, struct msg *m);
 int msg_publish(struct chan *ch, struct desc *d, const struct msg *m);
 void msg_from_desc(struct msg *m, struct desc *d);
 void *rx_slot(const struct rx *rx, uint64_t seq);
+int transport_serves(const struct bench_case *c, char *why, size_t len);
 
 /* ------------------------------------------------------------------ */
 /* Cases, runs and results (harness.c, workloads)                       */
@@ -396,6 +410,8 @@ struct workload_ops {
 	int (*receiver)(const struct bench_case *c, unsigned int idx);
 	/* Payload bytes that a reported "size" stands for. */
 	size_t (*size)(const struct bench_case *c);
+	/* Sends the same source bytes again and again (kv's store). */
+	int resends;
 };
 
 extern const struct workload_ops pingpong_ops, stream_ops, kv_ops;
@@ -407,6 +423,9 @@ uint32_t depth_for(size_t size);
 
 /* Message payload stamps, checked by the receiver. */
 void stamp_payload(void *buf, size_t len, uint64_t seq);
+void fill_payload(void *buf, size_t len, uint64_t seq);
+void produce_payload(const struct chan *ch, void *buf, size_t len,
+		     uint64_t seq);
 int check_payload(const void *buf, size_t len, uint64_t seq);
 uint64_t read_every_byte(const void *buf, size_t len);
 
@@ -476,6 +495,28 @@ int provider_loaded(void);
 int json_write(const char *path, const struct case_result *cr,
 	       unsigned int n, double total_s);
 void table_print(const struct case_result *cr, unsigned int n);
+
+/* A figure an issue asks for: a ratio of two cases of this run (targets.c). */
+enum goal { GOAL_NONE, GOAL_MIN, GOAL_MAX };
+
+struct target {
+	int issue;
+	enum workload wl;
+	size_t size;
+	char a[32];		/* label over ... */
+	char b[32];		/* ... label */
+	const char *metric;	/* throughput, p99, app CPU */
+	double ratio;		/* < 0: the run lacks a case */
+	enum goal goal;		/* ratio >= limit, <= limit, or a figure */
+	double limit;
+	char note[96];
+};
+
+#define MAX_TARGETS	24
+unsigned int targets_compute(const struct case_result *cr, unsigned int n,
+			     struct target *t, unsigned int max);
+const char *target_verdict(const struct target *t);
+void targets_print(const struct case_result *cr, unsigned int n);
 
 /* Minimal-enough p99.9 sample count, said in the table and JSON. */
 #define P999_MIN_SAMPLES	10000

@@ -26,6 +26,14 @@
  * there and more() follows the chunks, so the reader starts on chunk 0
  * while the rest moves. A full completion ring (EAGAIN) is backpressure:
  * reap, then submit the rest.
+ *
+ * Cache-Inject is the asynchronous transport for latency-critical
+ * messages of up to 64 KiB: each copy goes alone with
+ * IPCOFF_COPY_CACHE_CLWB | IPCOFF_COPY_INJECT over the whole message
+ * (submit_inject()), never chunked, so the worker that copied writes the
+ * lines back and the consumer's context pulls the message into its cache
+ * when it learns of the completion. A module without IPCOFF_FEAT_CACHE
+ * makes it "n/a".
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -58,8 +66,34 @@ static int na_or_error(int err)
 	return err == -ENODEV || err == -EOPNOTSUPP ? ST_NA : ST_ERROR;
 }
 
+static bool is_async(const struct transport *t)
+{
+	return t->ops == &ipcoff_async_ops || t->ops == &ipcoff_inject_ops;
+}
+
+static bool is_inject(const struct transport *t)
+{
+	return t->ops == &ipcoff_inject_ops;
+}
+
+/*
+ * Cache-Inject's submission: one request, its destination written back
+ * (CLWB) once the bytes are there and all of it pulled into the
+ * consumer's cache when the consumer learns of the completion.
+ * libipcoff's ipcoff_submit_inject(ipc, req) will do exactly this; until
+ * it is on main the flags are set here, and this body becomes that one
+ * call. Callers take any value >= 0 as "accepted".
+ */
+static int submit_inject(struct ipcoff *ipc, struct ipcoff_copy *req)
+{
+	req->flags |= IPCOFF_COPY_CACHE_CLWB | IPCOFF_COPY_INJECT;
+	req->inject_len = (uint32_t)req->len;
+	return ipcoff_submit(ipc, req, 1);
+}
+
 /* The same copy, asynchronously: SUBMIT, then its completion entry. */
-static int async_copy(struct ipcoff *ipc, struct ipcoff_copy *req)
+static int async_copy(struct ipcoff *ipc, struct ipcoff_copy *req,
+		      bool inject)
 {
 	struct ipcoff_ring cq;
 	struct ipcoff_cqe *cqe;
@@ -69,7 +103,13 @@ static int async_copy(struct ipcoff *ipc, struct ipcoff_copy *req)
 	if (ret)
 		return ret;
 	req->user_data = 42;
-	ret = ipcoff_submit(ipc, req, 1);
+	if (inject) {
+		ret = submit_inject(ipc, req);
+		if (ret >= 0)
+			ret = 1;
+	} else {
+		ret = ipcoff_submit(ipc, req, 1);
+	}
 	if (ret == 1)
 		ret = ipcoff_wait_cqe(ipc, &cq, ASYNC_WAIT_NS, &cqe);
 	else if (ret >= 0)
@@ -92,7 +132,7 @@ static int ipc_check(const struct transport *t, enum workload wl, char *why,
 		     size_t len)
 {
 	struct ipcoff_copy req = { .len = 4096, .engine = t->engine_id };
-	int async = t->ops == &ipcoff_async_ops;
+	bool async = is_async(t), inject = is_inject(t);
 	uint64_t src = 0, dst = 0;
 	struct ipcoff ipc;
 	char *buf;
@@ -119,6 +159,11 @@ static int ipc_check(const struct transport *t, enum workload wl, char *why,
 		st = ST_NA;
 		goto out;
 	}
+	if (inject && !ipcoff_has_feature(&ipc, IPCOFF_FEAT_CACHE)) {
+		snprintf(why, len, "module lacks cache actions (IPCOFF_FEAT_CACHE)");
+		st = ST_NA;
+		goto out;
+	}
 	if (!(ipc.engines & (1U << t->engine_id))) {
 		snprintf(why, len, "no %s engine", t->engine);
 		st = ST_NA;
@@ -139,10 +184,12 @@ static int ipc_check(const struct transport *t, enum workload wl, char *why,
 	if (!ret) {
 		ipcoff_ep_region(&req.src, src, 0);
 		ipcoff_ep_region(&req.dst, dst, 0);
-		ret = async ? async_copy(&ipc, &req) : ipcoff_copy(&ipc, &req);
+		ret = async ? async_copy(&ipc, &req, inject) :
+		      ipcoff_copy(&ipc, &req);
 	}
 	if (ret) {
 		snprintf(why, len, "%s engine%s: %s", t->engine,
+			 inject ? " (SUBMIT, CLWB | INJECT)" :
 			 async ? " (SUBMIT)" : "", strerror(-ret));
 		st = na_or_error(ret);
 	} else if (req.engine != t->engine_id) {
@@ -317,6 +364,8 @@ struct arx {
 	uint32_t inflight;	/* completion entries still to come */
 	uint64_t chunk;		/* chunk size on this channel; 0: whole */
 	bool end_seen;		/* looked at the END descriptor */
+	bool inject;		/* Cache-Inject: one submit_inject() each */
+	bool inject_due;	/* an entry's injection waits for a WAIT */
 };
 
 static struct aslot *aslot_of(struct arx *a, uint32_t pos)
@@ -358,11 +407,17 @@ static int aipc_rx_open(struct rx *rx)
 		return ST_ERROR;
 	if (!ipcoff_has_feature(&a->side->ipc, IPCOFF_FEAT_ASYNC))
 		return async_fail(rx, ST_NA, "module lacks asynchronous copies");
+	a->inject = is_inject(ch->t);
+	if (a->inject && !ipcoff_has_feature(&a->side->ipc, IPCOFF_FEAT_CACHE))
+		return async_fail(rx, ST_NA,
+				  "module lacks cache actions (IPCOFF_FEAT_CACHE)");
 	/*
 	 * Large messages in opts.async_chunks pieces (page multiples), so
 	 * the reader can start on the first while the others move.
+	 * INJECT does not go with CHUNKED.
 	 */
-	if (ch->cfg.slot_size >= ASYNC_CHUNK_FROM && opts.async_chunks > 1 &&
+	if (!a->inject && ch->cfg.slot_size >= ASYNC_CHUNK_FROM &&
+	    opts.async_chunks > 1 &&
 	    ipcoff_has_feature(&a->side->ipc, IPCOFF_FEAT_CHUNKED)) {
 		uint64_t c = (ch->cfg.slot_size + opts.async_chunks - 1) /
 			     opts.async_chunks;
@@ -440,6 +495,8 @@ static int aipc_reap(struct rx *rx)
 					   (unsigned long long)sl->seq,
 					   (unsigned long long)c->offset,
 					   (long long)c->result);
+		if (c->flags & IPCOFF_CQE_INJECT)
+			a->inject_due = true;
 		sl->arrived |= 1ULL << k;
 		sl->got++;
 		while (sl->ready < sl->len &&
@@ -513,8 +570,16 @@ static int aipc_submit(struct rx *rx, unsigned int n)
 
 	while (done < n) {
 		int err = 0;
-		int ret = ipcoff_submit_ex(&a->side->ipc, a->req + done,
-					   n - done, &err);
+		int ret;
+
+		if (a->inject) {
+			ret = submit_inject(&a->side->ipc, a->req + done);
+			if (ret >= 0)
+				ret = 1;
+		} else {
+			ret = ipcoff_submit_ex(&a->side->ipc, a->req + done,
+					       n - done, &err);
+		}
 
 		if (ret > 0) {
 			for (int i = 0; i < ret; i++)
@@ -592,6 +657,27 @@ static int aipc_top_up(struct rx *rx)
 	return n ? aipc_submit(rx, n) : ST_OK;
 }
 
+/*
+ * Entries flagged IPCOFF_CQE_INJECT were seen without a WAIT (the ring
+ * was polled): the injection runs in this context's next WAIT, so one
+ * that does not sleep comes before the message is handed out.
+ */
+static int aipc_inject(struct rx *rx)
+{
+	struct arx *a = rx->priv;
+	int ret;
+
+	if (!a->inject_due)
+		return ST_OK;
+	a->inject_due = false;
+	ret = ipcoff_wait(&a->side->ipc, ipcoff_ring_completed(&a->cq), 0,
+			  NULL);
+	if (ret && ret != -EINTR)
+		return async_fail(rx, ST_ERROR, "WAIT (inject): %s",
+				  strerror(-ret));
+	return ST_OK;
+}
+
 static int aipc_recv(struct rx *rx, struct msg *m)
 {
 	struct arx *a = rx->priv;
@@ -610,6 +696,9 @@ static int aipc_recv(struct rx *rx, struct msg *m)
 			/* Whole, or (read in place) its first chunk is there. */
 			if (sl->ready == sl->len ||
 			    (rx->ch->cfg.inplace && sl->ready)) {
+				ret = aipc_inject(rx);
+				if (ret)
+					return ret;
 				msg_from_desc(m, ring_peek_ahead(rx->ch->ring, 0));
 				m->data = rx_slot(rx, m->seq);
 				m->ready = sl->ready;
@@ -664,6 +753,20 @@ static void aipc_release(struct rx *rx, struct msg *m)
 
 const struct transport_ops ipcoff_async_ops = {
 	.shared_size = sizeof(struct ipc_shared),
+	.check = ipc_check,
+	.tx_open = ipc_tx_open,
+	.send = ipc_send,
+	.tx_close = ipc_tx_close,
+	.rx_open = aipc_rx_open,
+	.recv = aipc_recv,
+	.more = aipc_more,
+	.release = aipc_release,
+	.rx_close = aipc_rx_close,
+};
+
+const struct transport_ops ipcoff_inject_ops = {
+	.shared_size = sizeof(struct ipc_shared),
+	.max_msg = 64 * KiB,
 	.check = ipc_check,
 	.tx_open = ipc_tx_open,
 	.send = ipc_send,

@@ -96,6 +96,40 @@ static void case_json(FILE *f, const struct case_result *cr)
 	fputs("}", f);
 }
 
+static void targets_json(FILE *f, const struct case_result *cr,
+			 unsigned int n)
+{
+	struct target t[MAX_TARGETS];
+	unsigned int nt = targets_compute(cr, n, t, MAX_TARGETS);
+
+	fputs("  \"targets\": [", f);
+	for (unsigned int i = 0; i < nt; i++) {
+		fprintf(f, "%s\n    {\"issue\": %d, \"workload\": ", i ? "," : "",
+			t[i].issue);
+		json_string(f, workload_name(t[i].wl));
+		fprintf(f, ", \"size\": %zu, \"label\": ", t[i].size);
+		json_string(f, t[i].a);
+		fputs(", \"over\": ", f);
+		json_string(f, t[i].b);
+		fputs(", \"metric\": ", f);
+		json_string(f, t[i].metric);
+		num(f, "ratio", t[i].ratio, t[i].ratio >= 0);
+		fputs(", \"goal\": ", f);
+		if (t[i].goal == GOAL_NONE)
+			fputs("null, \"limit\": null, \"met\": null", f);
+		else
+			fprintf(f, "\"%s\", \"limit\": %g, \"met\": %s",
+				t[i].goal == GOAL_MIN ? ">=" : "<=", t[i].limit,
+				t[i].ratio < 0 ? "null" :
+				!strcmp(target_verdict(&t[i]), "met") ? "true" :
+				"false");
+		fputs(", \"note\": ", f);
+		json_string(f, t[i].note);
+		fputs("}", f);
+	}
+	fputs(nt ? "\n  ],\n" : "],\n", f);
+}
+
 static const char *mode_name(enum bench_mode m)
 {
 	return m == MODE_QUICK ? "quick" : m == MODE_FULL ? "full" : "default";
@@ -116,13 +150,16 @@ int json_write(const char *path, const struct case_result *cr,
 	fprintf(f, ",\n  \"params\": {\"warmup_s\": %g, \"duration_s\": %g, "
 		"\"max_s\": %g, \"min_msgs\": %lu, \"repeats\": %u, "
 		"\"spin\": %u, \"spin_us\": %.1f, \"kv_clients\": %u, "
-		"\"async_chunks\": %u, \"max_samples\": %lu, "
+		"\"async_chunks\": %u, \"fill\": %s, \"max_samples\": %lu, "
 		"\"p999_min_samples\": %d},\n",
 		opts.warmup_s, opts.duration_s, opts.max_s, opts.min_msgs,
 		opts.repeats, opts.spin, opts.spin * spin_ns_per_iter / 1e3,
-		opts.kv_clients, opts.async_chunks, opts.max_samples,
+		opts.kv_clients, opts.async_chunks,
+		opts.fill ? "true" : "false", opts.max_samples,
 		P999_MIN_SAMPLES);
-	fprintf(f, "  \"elapsed_s\": %.1f,\n  \"cases\": [\n", total_s);
+	fprintf(f, "  \"elapsed_s\": %.1f,\n", total_s);
+	targets_json(f, cr, n);
+	fputs("  \"cases\": [\n", f);
 	for (unsigned int i = 0; i < n; i++) {
 		case_json(f, &cr[i]);
 		fputs(i + 1 < n ? ",\n" : "\n", f);

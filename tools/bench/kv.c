@@ -107,10 +107,14 @@ static int server(struct proc_ctx *p)
 	for (unsigned int j = 0; j < KV_VALUES; j++)
 		stamp_payload(store + l.off[j], l.len[j], j);
 	for (unsigned int i = 0; i < n; i++) {
+		int ret;
+
 		tx[i] = (struct tx){ .ch = p->chans[i], .area = store,
 				     .area_len = l.total };
-		if (ops->tx_open(&tx[i]))
-			proc_fail(p, ST_ERROR, "kv server: transport setup failed");
+		ret = ops->tx_open(&tx[i]);
+		if (ret)
+			proc_fail(p, ret, tx[i].why[0] ? tx[i].why :
+				  "kv server: transport setup failed");
 	}
 	proc_barrier(p);
 	proc_barrier(p);
@@ -146,7 +150,8 @@ static int server(struct proc_ctx *p)
 			m.user = j;
 			ret = ops->send(&tx[i], &m);
 			if (ret)
-				proc_fail(p, ret, "kv server: send failed");
+				proc_fail(p, ret, tx[i].why[0] ? tx[i].why :
+					  "kv server: send failed");
 		}
 		proc_phase(p);
 		if (!found && active)
@@ -177,8 +182,9 @@ static int client(struct proc_ctx *p)
 	if (!rx.area)
 		proc_fail(p, ST_ERROR, "kv client: out of memory");
 	proc_barrier(p);
-	if (ops->rx_open(&rx))
-		proc_fail(p, ST_ERROR, rx.why[0] ? rx.why :
+	ret = ops->rx_open(&rx);
+	if (ret)
+		proc_fail(p, ret, rx.why[0] ? rx.why :
 			  "kv client: transport setup failed");
 	proc_barrier(p);
 
@@ -232,4 +238,5 @@ const struct workload_ops kv_ops = {
 	.role = kv_role,
 	.receiver = kv_receiver,
 	.size = kv_size,
+	.resends = 1,
 };

@@ -129,6 +129,9 @@ int main(int argc, char **argv)
 			cr[i].size = workload_ops_of(cs[i].wl)->size(&cs[i]);
 			cr[i].status = a->status;
 			snprintf(cr[i].why, sizeof(cr[i].why), "%s", a->why);
+			if (cr[i].status == ST_OK)
+				cr[i].status = transport_serves(&cs[i], cr[i].why,
+								sizeof(cr[i].why));
 			runs[i] = calloc(opts.repeats, sizeof(*runs[i]));
 			if (!runs[i])
 				die("out of memory");

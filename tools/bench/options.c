@@ -27,8 +27,12 @@ static void usage(FILE *f)
 "  --workloads LIST     comma list of pingpong,stream,stream-inplace,\n"
 "                       pipeline,video,kv\n"
 "  --transports LIST    comma list of shm,cma,ipcoff/cpu,ipcoff/cpu/async,\n"
-"                       ipcoff/dma,ipcoff/dma/async\n"
-"  --sizes LIST         sizes for pingpong and the streams (64,4K,1M,...)\n"
+"                       ipcoff/cpu/inject,ipcoff/dma,ipcoff/dma/async,\n"
+"                       ipcoff/elide\n"
+"  --sizes LIST         sizes for pingpong and the streams (64,4K,1M,4M,...)\n"
+"  --fill               every producer writes every byte of every message\n"
+"                       (default: only ipcoff/elide's, whose MOVE leaves it\n"
+"                       other pages; the others write the stamps)\n"
 "  --repeats N          runs per case (median and spread)\n"
 "  --duration S         measured seconds per run, at least\n"
 "  --warmup S           seconds before measuring\n"
@@ -96,7 +100,7 @@ void options_parse(int argc, char **argv)
 	enum {
 		O_QUICK = 256, O_FULL, O_JSON, O_WL, O_TR, O_SIZES, O_REP,
 		O_DUR, O_WARM, O_MAX, O_MIN, O_SPIN, O_SPIN_US, O_CLIENTS, O_SAMPLES,
-		O_THREADS, O_DEV, O_LIST, O_HELP, O_CHUNKS,
+		O_THREADS, O_DEV, O_LIST, O_HELP, O_CHUNKS, O_FILL,
 	};
 	static const struct option lo[] = {
 		{ "quick", no_argument, NULL, O_QUICK },
@@ -105,6 +109,7 @@ void options_parse(int argc, char **argv)
 		{ "workloads", required_argument, NULL, O_WL },
 		{ "transports", required_argument, NULL, O_TR },
 		{ "sizes", required_argument, NULL, O_SIZES },
+		{ "fill", no_argument, NULL, O_FILL },
 		{ "repeats", required_argument, NULL, O_REP },
 		{ "duration", required_argument, NULL, O_DUR },
 		{ "warmup", required_argument, NULL, O_WARM },
@@ -156,6 +161,9 @@ void options_parse(int argc, char **argv)
 			break;
 		case O_SIZES:
 			opts.sizes = optarg;
+			break;
+		case O_FILL:
+			opts.fill = 1;
 			break;
 		case O_REP:
 			opts.repeats = (unsigned int)num_arg("--repeats", optarg, 1, 64);

@@ -49,21 +49,27 @@ struct side {
 static void side_open(struct proc_ctx *p, struct side *s, struct chan *out,
 		      struct chan *in)
 {
+	int ret;
+
 	s->ops = out->t->ops;
 	s->tx.ch = out;
 	s->tx.area_len = out->cfg.slot_size * out->cfg.depth;
-	s->tx.area = area_alloc(s->tx.area_len);
+	if (!s->ops->tx_area)
+		s->tx.area = area_alloc(s->tx.area_len);
 	s->rx.ch = in;
 	s->rx.area_len = in->cfg.slot_size * in->cfg.depth;
 	s->rx.area = area_alloc(s->rx.area_len);
-	if (!s->tx.area || !s->rx.area)
+	if ((!s->ops->tx_area && !s->tx.area) || !s->rx.area)
 		proc_fail(p, ST_ERROR, "pingpong: out of memory");
+	ret = s->ops->tx_open(&s->tx);
+	if (ret)
+		proc_fail(p, ret, s->tx.why[0] ? s->tx.why :
+			  "pingpong: transport setup failed");
 	memset(s->tx.area, 0x5a, s->tx.area_len);
-	if (s->ops->tx_open(&s->tx))
-		proc_fail(p, ST_ERROR, "pingpong: transport setup failed");
 	proc_barrier(p);
-	if (s->ops->rx_open(&s->rx))
-		proc_fail(p, ST_ERROR, s->rx.why[0] ? s->rx.why :
+	ret = s->ops->rx_open(&s->rx);
+	if (ret)
+		proc_fail(p, ret, s->rx.why[0] ? s->rx.why :
 			  "pingpong: transport setup failed");
 	proc_barrier(p);
 }
@@ -80,11 +86,13 @@ static void side_send(struct proc_ctx *p, struct side *s, uint32_t flags)
 	if (!(flags & DESC_END)) {
 		m.len = s->tx.ch->cfg.slot_size;
 		ring_reserve(s->tx.ch->ring, (uint32_t)m.seq);
-		stamp_payload((char *)s->tx.area + m.off, m.len, m.seq);
+		produce_payload(s->tx.ch, (char *)s->tx.area + m.off, m.len,
+				m.seq);
 	}
 	ret = s->ops->send(&s->tx, &m);
 	if (ret)
-		proc_fail(p, ret, "pingpong: send failed");
+		proc_fail(p, ret, s->tx.why[0] ? s->tx.why :
+			  "pingpong: send failed");
 	s->seq++;
 }
 

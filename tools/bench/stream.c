@@ -74,13 +74,17 @@ static int producer(struct proc_ctx *p)
 	int ret;
 
 	tx.area_len = slot * ch->cfg.depth;
-	tx.area = area_alloc(tx.area_len);
-	if (!tx.area)
-		proc_fail(p, ST_ERROR, "producer: out of memory");
-	memset(tx.area, 0x5a, tx.area_len);
+	if (!ops->tx_area) {
+		tx.area = area_alloc(tx.area_len);
+		if (!tx.area)
+			proc_fail(p, ST_ERROR, "producer: out of memory");
+	}
 	memset(meta, 0xa5, sizeof(meta));
-	if (ops->tx_open(&tx))
-		proc_fail(p, ST_ERROR, "producer: transport setup failed");
+	ret = ops->tx_open(&tx);
+	if (ret)
+		proc_fail(p, ret, tx.why[0] ? tx.why :
+			  "producer: transport setup failed");
+	memset(tx.area, 0x5a, tx.area_len);
 	proc_barrier(p);	/* every sender open */
 	proc_barrier(p);	/* every receiver open */
 
@@ -91,7 +95,7 @@ static int producer(struct proc_ctx *p)
 		m.len = slot;
 		/* The slot is ours again once the ring has room for it. */
 		ring_reserve(ch->ring, (uint32_t)seq);
-		stamp_payload((char *)tx.area + m.off, m.len, seq);
+		produce_payload(ch, (char *)tx.area + m.off, m.len, seq);
 		if (ch->cfg.meta_max) {
 			memcpy(meta, &seq, sizeof(seq));
 			m.meta = meta;
@@ -99,7 +103,8 @@ static int producer(struct proc_ctx *p)
 		}
 		ret = ops->send(&tx, &m);
 		if (ret)
-			proc_fail(p, ret, "producer: send failed");
+			proc_fail(p, ret, tx.why[0] ? tx.why :
+				  "producer: send failed");
 		seq++;
 	}
 	memset(&m, 0, sizeof(m));
@@ -127,8 +132,9 @@ static int consumer(struct proc_ctx *p)
 	if (!rx.area)
 		proc_fail(p, ST_ERROR, "consumer: out of memory");
 	proc_barrier(p);
-	if (ops->rx_open(&rx))
-		proc_fail(p, ST_ERROR, rx.why[0] ? rx.why :
+	ret = ops->rx_open(&rx);
+	if (ret)
+		proc_fail(p, ret, rx.why[0] ? rx.why :
 			  "consumer: transport setup failed");
 	proc_barrier(p);
 

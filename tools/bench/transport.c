@@ -8,6 +8,7 @@
  * block the runs go in this order, so each ipcoff engine's synchronous
  * and asynchronous rows sit side by side.
  */
+#include <stdio.h>
 #include <string.h>
 #include <linux/ipcoff.h>
 
@@ -20,13 +21,41 @@ const struct transport transports[] = {
 	  &ipcoff_sync_ops },
 	{ "ipcoff/cpu/async", "ipcoff", "cpu", "async", IPCOFF_ENGINE_CPU, 0,
 	  &ipcoff_async_ops },
+	{ "ipcoff/cpu/inject", "ipcoff", "cpu", "inject", IPCOFF_ENGINE_CPU, 0,
+	  &ipcoff_inject_ops },
 	{ "ipcoff/dma", "ipcoff", "dma", "sync", IPCOFF_ENGINE_DMA, 0,
 	  &ipcoff_sync_ops },
 	{ "ipcoff/dma/async", "ipcoff", "dma", "async", IPCOFF_ENGINE_DMA, 0,
 	  &ipcoff_async_ops },
+	{ "ipcoff/elide", "ipcoff", "elide", "sync", IPCOFF_ENGINE_ELIDE, 0,
+	  &ipcoff_elide_ops },
 };
 
 const unsigned int nr_transports = ARRAY_SIZE(transports);
+
+/*
+ * Whether the case's transport can serve its workload at all; ST_NA with
+ * @why when not. Asked before the case runs, after the transport's own
+ * check().
+ */
+int transport_serves(const struct bench_case *c, char *why, size_t len)
+{
+	const struct transport_ops *ops = c->t->ops;
+	const struct workload_ops *w = workload_ops_of(c->wl);
+	char sz[32];
+
+	if ((ops->moves_source || ops->tx_area) && w->resends) {
+		snprintf(why, len, "%s sends its stored values again and again: a MOVE would give them away",
+			 w->name);
+		return ST_NA;
+	}
+	if (ops->max_msg && w->size(c) > ops->max_msg) {
+		snprintf(why, len, "%s serves messages up to %s", c->t->label,
+			 fmt_size(ops->max_msg, sz, sizeof(sz)));
+		return ST_NA;
+	}
+	return ST_OK;
+}
 
 struct desc *msg_begin(struct chan *ch, struct msg *m)
 {

@@ -3,8 +3,9 @@
  * ipcoff-bench: what the workloads share: names, ring depths, and the
  * stamps that let a receiver check it got the message it was sent (so a
  * transport cannot win by not moving bytes). The stamps cost the producer
- * and the consumer one cache line per 64 KiB, the same for every
- * transport.
+ * and the consumer one cache line per 4 KiB page, the same for every
+ * transport: a transport that exchanges pages (elide) and lost one would
+ * leave an older message's stamp in it.
  */
 #include <string.h>
 
@@ -62,7 +63,7 @@ uint32_t depth_for(size_t size)
  * bytes and (inverted) in its last 8 bytes: a piece the transport skipped
  * leaves an older message's stamp behind in the receiver's slot.
  */
-#define STAMP_STRIDE	(64 * KiB)
+#define STAMP_STRIDE	(4 * KiB)
 
 static uint64_t stamp_at(uint64_t seq, size_t pos)
 {
@@ -84,6 +85,28 @@ void stamp_payload(void *buf, size_t len, uint64_t seq)
 		memcpy(b + pos, &v, 8);
 	}
 	memcpy(b + len - 8, &inv, 8);
+}
+
+/*
+ * The whole message written anew: a byte that changes with the message,
+ * then the stamps. What a producer does whose message memory does not
+ * keep the last message's bytes (after a MOVE it holds the receiver's
+ * former pages), and every producer under --fill.
+ */
+void fill_payload(void *buf, size_t len, uint64_t seq)
+{
+	memset(buf, 0x5a ^ (int)(seq & 0xff), len);
+	stamp_payload(buf, len, seq);
+}
+
+/* A producer's message @seq in @buf, as its channel's transport needs. */
+void produce_payload(const struct chan *ch, void *buf, size_t len,
+		     uint64_t seq)
+{
+	if (opts.fill || ch->t->ops->moves_source)
+		fill_payload(buf, len, seq);
+	else
+		stamp_payload(buf, len, seq);
 }
 
 int check_payload(const void *buf, size_t len, uint64_t seq)
