@@ -7,6 +7,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "cache.h"
 #include "engine.h"
 #include "ring.h"
 
@@ -138,15 +139,17 @@ void ipcoff_request_unclaim(struct ipcoff_request *req)
 static int ipcoff_check_copy(const struct ipcoff_copy *args, bool async)
 {
 	u32 flags = async ? IPCOFF_COPY_FLAGS :
-			    IPCOFF_COPY_CPU_FALLBACK | IPCOFF_COPY_MOVE;
+			    IPCOFF_COPY_CPU_FALLBACK | IPCOFF_COPY_MOVE |
+			    IPCOFF_COPY_CACHE_ANY;
 	int ret;
 
 	if (args->flags & ~flags || args->reserved || !args->len)
 		return -EINVAL;
-	if (args->inject_len || args->inject_ranges || args->nr_inject_ranges)
-		return -EINVAL;
 	if (args->engine >= IPCOFF_ENGINE_COUNT)
 		return -EINVAL;
+	ret = ipcoff_cache_check(args);
+	if (ret)
+		return ret;
 	if (args->flags & IPCOFF_COPY_CHUNKED) {
 		if (args->chunk_size < IPCOFF_CHUNK_MIN ||
 		    args->flags & (IPCOFF_COPY_LINK | IPCOFF_COPY_MOVE))
@@ -222,19 +225,26 @@ int ipcoff_copy_prepare(struct ipcoff_ctx *ctx, struct ipcoff_copy *args,
 	if (ret)
 		goto err;
 
-	e = ipcoff_engine_pick(args->engine, req);
+	/* Non-temporal stores are the CPU's: auto means cpu then. */
+	e = ipcoff_engine_pick(args->flags & IPCOFF_COPY_CACHE_NONTEMPORAL ?
+			       IPCOFF_ENGINE_CPU : args->engine, req);
 	if (IS_ERR(e)) {
 		ret = PTR_ERR(e);
 		goto err;
 	}
-	/* A worker or an engine reaches local memory later: pin it now. */
-	if (e->needs_pages || async) {
+	/*
+	 * A worker or an engine reaches local memory later, cache actions
+	 * reach it by page: pin it now.
+	 */
+	if (e->needs_pages || async || (args->flags & IPCOFF_COPY_CACHE_ANY)) {
 		ret = ipcoff_pin_ends(req);
 		/*
 		 * The module chose dma, not the caller: a synchronous copy
-		 * goes to the CPU, which copies up to the fault.
+		 * goes to the CPU, which copies up to the fault (unless cache
+		 * actions need the pages).
 		 */
-		if (ret == -EFAULT && !req->forced && !async) {
+		if (ret == -EFAULT && !req->forced && !async &&
+		    !(args->flags & IPCOFF_COPY_CACHE_ANY)) {
 			atomic64_inc(&e->stats.fallbacks);
 			if (!ipcoff_end_region(&req->src))
 				ipcoff_end_unpin(&req->src);
@@ -246,6 +256,9 @@ int ipcoff_copy_prepare(struct ipcoff_ctx *ctx, struct ipcoff_copy *args,
 		if (ret)
 			goto err;
 	}
+	ret = ipcoff_inject_prepare(req, args);
+	if (ret)
+		goto err;
 	req->engine = e;
 	args->engine = e->id;
 	*out = req;
@@ -317,6 +330,9 @@ int ipcoff_copy(struct ipcoff_ctx *ctx, struct ipcoff_copy *args)
 		args->descriptors = req->descriptors;
 		args->engine = req->ran;
 	}
+	/* No NOTIFY owner took it: the caller is the consumer. */
+	if (!ret && req->inject)
+		ipcoff_inject_run(req->inject);
 out:
 	/* A single use is spent only by a copy that worked. */
 	if (ret)

@@ -97,6 +97,8 @@ struct ipcoff_engine {
  * @ring: the submitter's ring, with a place reserved (referenced), or NULL
  *	for a synchronous copy
  * @notify: entry for a NOTIFY destination's owner, or NULL
+ * @inject: lines to pull into the consumer's cache (IPCOFF_COPY_INJECT),
+ *	handed to the consumer's ring when the copy succeeds, or NULL
  * @parent: a chunk's whole copy, which owns the ends (referenced)
  * @next: LINK successor, started when this one succeeds (its reference)
  * @work: runs the request on the async worker (cpu engine)
@@ -126,6 +128,7 @@ struct ipcoff_request {
 	u32 cqe_flags;
 	struct ipcoff_ring *ring;
 	struct ipcoff_cqe_node *notify;
+	struct ipcoff_inject *inject;
 	struct ipcoff_request *parent;
 	struct ipcoff_request *next;
 	struct work_struct work;
@@ -151,6 +154,8 @@ void ipcoff_request_queue(struct ipcoff_request *req, work_func_t fn);
 int ipcoff_request_init(void);
 void ipcoff_request_exit(void);
 void ipcoff_end_unpin(struct ipcoff_xfer_end *end);
+struct page *ipcoff_end_page(const struct ipcoff_xfer_end *end, u64 pos,
+			     unsigned int *poff, u64 *span);
 
 /* copy.c */
 int ipcoff_copy_prepare(struct ipcoff_ctx *ctx, struct ipcoff_copy *args,

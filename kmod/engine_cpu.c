@@ -10,6 +10,7 @@
 #include <linux/sched/signal.h>
 #include <linux/uaccess.h>
 
+#include "cache.h"
 #include "engine.h"
 #include "ring.h"
 
@@ -65,7 +66,7 @@ static void __user *ipcoff_cpu_uaddr(struct ipcoff_cpu_pos *p)
 
 /* Copies @n bytes, never more than one page on a pinned side. */
 static u64 ipcoff_cpu_piece(struct ipcoff_cpu_pos *s, struct ipcoff_cpu_pos *d,
-			    u64 n)
+			    u64 n, bool nontemporal)
 {
 	unsigned int soff, doff;
 	unsigned long left = 0;
@@ -74,7 +75,10 @@ static u64 ipcoff_cpu_piece(struct ipcoff_cpu_pos *s, struct ipcoff_cpu_pos *d,
 	if (s->end->ext_cnt && d->end->ext_cnt) {
 		src = kmap_local_page(ipcoff_cpu_page(s, &soff));
 		dst = kmap_local_page(ipcoff_cpu_page(d, &doff));
-		memcpy(dst + doff, src + soff, n);
+		if (nontemporal)
+			memcpy_flushcache(dst + doff, src + soff, n);
+		else
+			memcpy(dst + doff, src + soff, n);
 		kunmap_local(dst);
 		kunmap_local(src);
 	} else if (s->end->ext_cnt) {
@@ -119,13 +123,14 @@ int ipcoff_cpu_copy(struct ipcoff_request *req, u64 skip, u64 len,
 {
 	struct ipcoff_cpu_pos s = { .end = &req->src, .off = skip };
 	struct ipcoff_cpu_pos d = { .end = &req->dst, .off = skip };
+	bool nt = req->flags & IPCOFF_COPY_CACHE_NONTEMPORAL;
 	u64 done = 0, since_check = 0, n_pieces = 0;
 	int ret = 0;
 
 	while (done < len) {
 		u64 n = min3(len - done, ipcoff_cpu_span(&s),
 			     ipcoff_cpu_span(&d));
-		u64 moved = ipcoff_cpu_piece(&s, &d, n);
+		u64 moved = ipcoff_cpu_piece(&s, &d, n, nt);
 
 		n_pieces++;
 		done += moved;
@@ -147,6 +152,11 @@ int ipcoff_cpu_copy(struct ipcoff_request *req, u64 skip, u64 len,
 		}
 	}
 	atomic64_add(n_pieces, &ipcoff_engine_cpu.stats.descriptors);
+	if (nt) {
+		/* Non-temporal stores are weakly ordered. */
+		wmb();
+		ipcoff_cache_nontemporal(done);
+	}
 	*copied = done;
 	if (pieces)
 		*pieces = n_pieces;

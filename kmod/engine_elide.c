@@ -17,28 +17,6 @@
 
 #include "engine.h"
 
-/* The page holding byte @pos of a pinned end; @span: bytes left in it. */
-static struct page *ipcoff_elide_page(const struct ipcoff_xfer_end *end,
-				      u64 pos, unsigned int *poff, u64 *span)
-{
-	u32 i;
-
-	for (i = 0; i < end->ext_cnt; i++) {
-		const struct ipcoff_extent *x = &end->ext[i];
-		u64 at;
-
-		if (pos >= x->len) {
-			pos -= x->len;
-			continue;
-		}
-		at = x->region->first_off + x->offset + pos;
-		*poff = offset_in_page(at);
-		*span = min_t(u64, x->len - pos, PAGE_SIZE - *poff);
-		return x->region->pages[at >> PAGE_SHIFT];
-	}
-	return NULL;
-}
-
 static bool ipcoff_elide_present(void)
 {
 	return true;
@@ -56,10 +34,10 @@ static int ipcoff_elide_same(const struct ipcoff_request *req)
 		u64 sspan, dspan;
 		struct page *sp, *dp;
 
-		sp = ipcoff_elide_page(&req->src, req->skip + pos, &soff,
-				       &sspan);
-		dp = ipcoff_elide_page(&req->dst, req->skip + pos, &doff,
-				       &dspan);
+		sp = ipcoff_end_page(&req->src, req->skip + pos, &soff,
+				     &sspan);
+		dp = ipcoff_end_page(&req->dst, req->skip + pos, &doff,
+				     &dspan);
 		if (!sp || sp != dp || soff != doff)
 			return -EOPNOTSUPP;
 		pos += min(sspan, dspan);

@@ -2,9 +2,11 @@
 /*
  * Request lifetime: allocation, references, completion and waiting.
  */
+#include <linux/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 
+#include "cache.h"
 #include "engine.h"
 #include "ring.h"
 
@@ -47,6 +49,36 @@ void ipcoff_end_unpin(struct ipcoff_xfer_end *end)
 	end->ext_cnt = 0;
 }
 
+/**
+ * ipcoff_end_page() - the page holding byte @pos of a pinned end
+ * @end: one side of a copy, pinned (extents)
+ * @pos: byte offset in the side
+ * @poff: set to @pos's offset in the page
+ * @span: set to the bytes from @pos to the end of the page or extent
+ *
+ * Return: the page, or NULL when @pos is past the side's extents.
+ */
+struct page *ipcoff_end_page(const struct ipcoff_xfer_end *end, u64 pos,
+			     unsigned int *poff, u64 *span)
+{
+	u32 i;
+
+	for (i = 0; i < end->ext_cnt; i++) {
+		const struct ipcoff_extent *x = &end->ext[i];
+		u64 at;
+
+		if (pos >= x->len) {
+			pos -= x->len;
+			continue;
+		}
+		at = x->region->first_off + x->offset + pos;
+		*poff = offset_in_page(at);
+		*span = min_t(u64, x->len - pos, PAGE_SIZE - *poff);
+		return x->region->pages[at >> PAGE_SHIFT];
+	}
+	return NULL;
+}
+
 static void ipcoff_end_release(struct ipcoff_xfer_end *end)
 {
 	struct ipcoff_region *r = ipcoff_end_region(end);
@@ -65,6 +97,7 @@ static void ipcoff_request_release(struct kref *ref)
 
 	if (req->notify)
 		ipcoff_ring_notify_free(req->notify);
+	ipcoff_inject_free(req->inject);
 	if (req->ring)
 		ipcoff_ring_put(req->ring);
 	if (req->parent) {
@@ -121,12 +154,20 @@ static void ipcoff_request_post(struct ipcoff_request *req)
 	u64 latency = ktime_to_ns(ktime_sub(ktime_get(), req->start));
 	u32 engine = req->ran;
 	struct ipcoff_cqe_node *n = req->notify;
+	struct ipcoff_ring *consumer = n ? n->ring : req->ring;
+	u32 inject_flag = 0;
 
+	/* Queued before the entry shows, so that the consumer finds it. */
+	if (req->inject && consumer && !req->result) {
+		ipcoff_ring_inject_add(consumer, req->inject);
+		req->inject = NULL;
+		inject_flag = IPCOFF_CQE_INJECT;
+	}
 	if (req->ring) {
 		struct ipcoff_cqe cqe = {
 			.user_data = req->user_data,
 			.result = result,
-			.flags = req->cqe_flags,
+			.flags = req->cqe_flags | (n ? 0 : inject_flag),
 			.engine = engine,
 			.latency_ns = latency,
 			.offset = req->cqe_flags & IPCOFF_CQE_CHUNK ? req->skip : 0,
@@ -140,6 +181,7 @@ static void ipcoff_request_post(struct ipcoff_request *req)
 		n->cqe.result = result;
 		n->cqe.engine = engine;
 		n->cqe.latency_ns = latency;
+		n->cqe.flags |= inject_flag;
 		ipcoff_ring_post_notify(n);
 	}
 }
@@ -286,6 +328,7 @@ void ipcoff_request_complete(struct ipcoff_request *req, int result,
 	else
 		atomic64_inc(&s->requests);
 	atomic_dec(&s->depth);
+	ipcoff_cache_after_copy(req);
 	ipcoff_request_post(req);
 
 	next = ipcoff_request_finished(req);

@@ -18,6 +18,7 @@
 #include <linux/vmalloc.h>
 #include <linux/wait.h>
 
+#include "cache.h"
 #include "ring.h"
 
 /* Where things are in the mapping: each index word on its own line. */
@@ -39,6 +40,7 @@
  * @reserved: places promised to submitted requests
  * @completed: entries produced, including those waiting in @overflow
  * @overflow: struct ipcoff_cqe_node waiting for room, oldest first
+ * @inject: struct ipcoff_inject for entries posted, run at the next WAIT
  * @notify_out: NOTIFY entries allocated and not yet in the ring
  * @ev: eventfd signalled per entry, or NULL
  * @closed: the context is gone: queued requests are cancelled
@@ -55,6 +57,7 @@ struct ipcoff_ring {
 	u32 reserved;
 	u64 completed;
 	struct list_head overflow;
+	struct list_head inject;
 	u32 notify_out;
 	struct eventfd_ctx *ev;
 	bool closed;
@@ -279,7 +282,19 @@ bool ipcoff_ring_closed(const struct ipcoff_ring *r)
  */
 void ipcoff_ring_close(struct ipcoff_ring *r)
 {
+	struct ipcoff_inject *inj, *tmp;
+	LIST_HEAD(gone);
+
+	/*
+	 * Pending injections go now: they hold regions that may hold this
+	 * ring (a NOTIFY region's owner ring), which would never be freed.
+	 */
+	spin_lock_irq(&r->lock);
 	WRITE_ONCE(r->closed, true);
+	list_splice_init(&r->inject, &gone);
+	spin_unlock_irq(&r->lock);
+	list_for_each_entry_safe(inj, tmp, &gone, node)
+		ipcoff_inject_free(inj);
 }
 
 static void ipcoff_ring_free_work(struct work_struct *work)
@@ -287,9 +302,12 @@ static void ipcoff_ring_free_work(struct work_struct *work)
 	struct ipcoff_ring *r = container_of(work, struct ipcoff_ring,
 					     free_work);
 	struct ipcoff_cqe_node *n, *tmp;
+	struct ipcoff_inject *inj, *itmp;
 
 	list_for_each_entry_safe(n, tmp, &r->overflow, node)
 		kfree(n);
+	list_for_each_entry_safe(inj, itmp, &r->inject, node)
+		ipcoff_inject_free(inj);
 	if (r->ev)
 		eventfd_ctx_put(r->ev);
 	vfree(r->mem);
@@ -358,6 +376,7 @@ int ipcoff_ring_setup(struct ipcoff_ctx *ctx, struct ipcoff_ring_setup *rs)
 	spin_lock_init(&r->lock);
 	init_waitqueue_head(&r->wq);
 	INIT_LIST_HEAD(&r->overflow);
+	INIT_LIST_HEAD(&r->inject);
 	r->entries = rs->entries;
 	r->len = PAGE_ALIGN(IPCOFF_RING_CQES_OFF +
 			    (size_t)r->entries * sizeof(struct ipcoff_cqe));
@@ -457,12 +476,52 @@ __poll_t ipcoff_ring_poll(struct ipcoff_ctx *ctx, struct file *file,
 }
 
 /**
+ * ipcoff_ring_inject_add() - queue an injection for the ring's owner
+ * @r: the consumer's ring
+ * @inj: the injection, which the ring now owns
+ *
+ * Any context. Call before posting the entry that announces it.
+ */
+void ipcoff_ring_inject_add(struct ipcoff_ring *r, struct ipcoff_inject *inj)
+{
+	unsigned long flags;
+	bool closed;
+
+	spin_lock_irqsave(&r->lock, flags);
+	closed = r->closed;
+	if (!closed)
+		list_add_tail(&inj->node, &r->inject);
+	spin_unlock_irqrestore(&r->lock, flags);
+	/* Its consumer is gone. */
+	if (closed)
+		ipcoff_inject_free(inj);
+}
+
+/* In the waiter's context: the lines go into its CPU's caches. */
+static void ipcoff_ring_inject_run(struct ipcoff_ring *r)
+{
+	struct ipcoff_inject *inj, *tmp;
+	LIST_HEAD(todo);
+
+	if (list_empty_careful(&r->inject))
+		return;
+	spin_lock_irq(&r->lock);
+	list_splice_init(&r->inject, &todo);
+	spin_unlock_irq(&r->lock);
+	list_for_each_entry_safe(inj, tmp, &todo, node) {
+		ipcoff_inject_run(inj);
+		ipcoff_inject_free(inj);
+	}
+}
+
+/**
  * ipcoff_ring_wait() - IPCOFF_IOC_WAIT
  * @ctx: the context
  * @w: the arguments; @w->completed is set
  *
  * Waiting NOTIFY entries are moved into the ring first; if any were, it
- * returns at once: they are what the caller waits for.
+ * returns at once: they are what the caller waits for. On the way out it
+ * runs the injections of the entries posted so far.
  *
  * Return: 0, -EINVAL, -ENXIO (no ring), -ETIMEDOUT or -EINTR.
  */
@@ -481,8 +540,8 @@ int ipcoff_ring_wait(struct ipcoff_ctx *ctx, struct ipcoff_wait *w)
 	spin_unlock_irq(&r->lock);
 	/* Entries came in from the overflow list: there is work to do. */
 	if (moved) {
-		w->completed = READ_ONCE(r->completed);
-		return 0;
+		ret = 0;
+		goto out;
 	}
 
 	if (w->timeout_ns < 0)
@@ -493,7 +552,9 @@ int ipcoff_ring_wait(struct ipcoff_ctx *ctx, struct ipcoff_wait *w)
 							 READ_ONCE(r->completed) >=
 							 w->target,
 							 ns_to_ktime(w->timeout_ns));
+out:
 	w->completed = READ_ONCE(r->completed);
+	ipcoff_ring_inject_run(r);
 	if (ret == -ERESTARTSYS)
 		return -EINTR;
 	if (ret == -ETIME)

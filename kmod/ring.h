@@ -11,6 +11,7 @@
 #include "ipcoff.h"
 
 struct ipcoff_ring;
+struct ipcoff_inject;
 
 /**
  * struct ipcoff_cqe_node - an entry allocated before it is posted
@@ -39,6 +40,7 @@ void ipcoff_ring_post(struct ipcoff_ring *r, const struct ipcoff_cqe *cqe);
 struct ipcoff_cqe_node *ipcoff_ring_notify_alloc(struct ipcoff_ring *r);
 void ipcoff_ring_notify_free(struct ipcoff_cqe_node *n);
 void ipcoff_ring_post_notify(struct ipcoff_cqe_node *n);
+void ipcoff_ring_inject_add(struct ipcoff_ring *r, struct ipcoff_inject *inj);
 bool ipcoff_ring_closed(const struct ipcoff_ring *r);
 void ipcoff_ring_close(struct ipcoff_ring *r);
 

@@ -642,8 +642,15 @@ TEST_F(elide, refusals)
 }
 
 /* A DMA copy in flight on A (the provider is slow): EBUSY or a fallback. */
-TEST_F_TIMEOUT(elide, busy_with_dma_in_flight, 120)
+/*
+ * A slow DMA copy reads buffer A while MOVEs between A and B are asked
+ * for. Its source is A's region (a copy holds the buffer), or an iovec
+ * over A's mapping: then only the DMA's FOLL_PIN of A's pages says so.
+ */
+static void busy_case(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(elide) *self, bool via_iovec)
 {
+	struct ipcoff_iovec iov;
 	struct ipcoff_copy c, dma;
 	struct ipcoff_ring ring;
 	struct ipcoff_cqe *cqe;
@@ -672,6 +679,11 @@ TEST_F_TIMEOUT(elide, busy_with_dma_in_flight, 120)
 
 	/* A -> user memory on the dma engine, slow. */
 	mk_copy(&dma, hu, 0, self->ha, 0, self->len, 0, IPCOFF_ENGINE_DMA);
+	if (via_iovec) {
+		iov.base = PTR(self->ma);
+		iov.len = self->len;
+		ipcoff_ep_iovec(&dma.src, &iov, 1);
+	}
 	dma.user_data = 77;
 	ASSERT_EQ(1, ipcoff_submit(&self->ipc, &dma, 1));
 
@@ -724,6 +736,16 @@ TEST_F_TIMEOUT(elide, busy_with_dma_in_flight, 120)
 	self->ea = self->eb = -1;
 	ipcoff_close(&self->ipc);
 	EXPECT_BASELINE();
+}
+
+TEST_F_TIMEOUT(elide, busy_with_dma_in_flight, 120)
+{
+	busy_case(_metadata, self, false);
+}
+
+TEST_F_TIMEOUT(elide, busy_while_pages_pinned, 120)
+{
+	busy_case(_metadata, self, true);
 }
 
 TEST_HARNESS_MAIN
