@@ -446,6 +446,8 @@ struct run_result {
 	double engine_cpu_ns_per_msg;
 	uint64_t engine_requests;	/* the forced engine's request count */
 	uint64_t engine_fallbacks;
+	uint64_t cache_clwb_bytes;	/* bytes CLWB wrote back (STATS) */
+	uint64_t cache_inject_bytes;	/* bytes injected (STATS) */
 	uint64_t bad;
 	uint64_t *samples;	/* malloc'ed, nsamples */
 	uint64_t nsamples;
@@ -473,6 +475,8 @@ struct case_result {
 	double cpu_tx_ns_per_msg, cpu_rx_ns_per_msg;
 	double engine_cpu_ns_per_msg;
 	uint64_t engine_requests, engine_fallbacks, bad;
+	uint64_t cache_clwb_bytes, cache_inject_bytes;	/* summed over runs */
+	uint64_t bytes;		/* received in all runs' windows */
 	uint64_t p50_ns, p99_ns, p999_ns, max_ns;
 	uint64_t samples, seen;
 	unsigned int capped_runs;	/* runs that hit --max-time first */

@@ -147,6 +147,8 @@ struct engine_snap {
 	struct engine_threads threads;
 	uint64_t requests;
 	uint64_t fallbacks;
+	uint64_t clwb_bytes;
+	uint64_t inject_bytes;
 };
 
 static struct ipcoff stats_ipc = { .fd = -1 };
@@ -155,7 +157,7 @@ static void engine_snap(unsigned int engine, struct engine_snap *s)
 {
 	struct ipcoff_stats st;
 
-	s->requests = s->fallbacks = 0;
+	s->requests = s->fallbacks = s->clwb_bytes = s->inject_bytes = 0;
 	engine_threads_snap(&s->threads, opts.engine_threads);
 	if (stats_ipc.fd < 0 || engine >= IPCOFF_ENGINE_COUNT)
 		return;
@@ -164,6 +166,9 @@ static void engine_snap(unsigned int engine, struct engine_snap *s)
 		return;
 	s->requests = st.engine[engine].requests;
 	s->fallbacks = st.engine[engine].fallbacks;
+	/* Module-wide, but in a run only its own processes use ipcoff. */
+	s->clwb_bytes = st.cache_clwb_bytes;
+	s->inject_bytes = st.cache_inject_bytes;
 }
 
 static void sleep_s(double s)
@@ -548,6 +553,8 @@ collect:
 			win / r->msgs_per_s;
 		r->engine_requests = e1.requests - e0.requests;
 		r->engine_fallbacks = e1.fallbacks - e0.fallbacks;
+		r->cache_clwb_bytes = e1.clwb_bytes - e0.clwb_bytes;
+		r->cache_inject_bytes = e1.inject_bytes - e0.inject_bytes;
 	}
 
 	for (i = 0; i < np; i++)

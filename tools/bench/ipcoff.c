@@ -82,7 +82,9 @@ static bool is_inject(const struct transport *t)
  * consumer's cache when the consumer learns of the completion.
  * libipcoff's ipcoff_submit_inject(ipc, req) will do exactly this; until
  * it is on main the flags are set here, and this body becomes that one
- * call. Callers take any value >= 0 as "accepted".
+ * call. Callers take any value >= 0 as "accepted". That function drops
+ * the flags on a module without IPCOFF_FEAT_CACHE, so the transport checks
+ * the feature itself: a plain copy must not be reported as Cache-Inject.
  */
 static int submit_inject(struct ipcoff *ipc, struct ipcoff_copy *req)
 {
@@ -366,6 +368,8 @@ struct arx {
 	bool end_seen;		/* looked at the END descriptor */
 	bool inject;		/* Cache-Inject: one submit_inject() each */
 	bool inject_due;	/* an entry's injection waits for a WAIT */
+	uint64_t reaped;	/* completion entries taken so far */
+	uint64_t waited;	/* entries produced when the last WAIT ended */
 };
 
 static struct aslot *aslot_of(struct arx *a, uint32_t pos)
@@ -495,8 +499,10 @@ static int aipc_reap(struct rx *rx)
 					   (unsigned long long)sl->seq,
 					   (unsigned long long)c->offset,
 					   (long long)c->result);
-		if (c->flags & IPCOFF_CQE_INJECT)
+		/* A WAIT that ended after it was posted has injected it. */
+		if ((c->flags & IPCOFF_CQE_INJECT) && a->reaped >= a->waited)
 			a->inject_due = true;
+		a->reaped++;
 		sl->arrived |= 1ULL << k;
 		sl->got++;
 		while (sl->ready < sl->len &&
@@ -543,7 +549,9 @@ static int aipc_wait(struct rx *rx, bool look, uint32_t need)
 		if (ipcoff_ring_ready(&a->cq))
 			return ST_OK;
 		ret = ipcoff_wait(&a->side->ipc, seen + need, ASYNC_WAIT_NS,
-				  NULL);
+				  &seen);
+		if (!ret)
+			a->waited = seen;
 		if (!ret || ret == -EINTR)
 			continue;
 		if (ret == -ETIMEDOUT)
@@ -658,23 +666,25 @@ static int aipc_top_up(struct rx *rx)
 }
 
 /*
- * Entries flagged IPCOFF_CQE_INJECT were seen without a WAIT (the ring
- * was polled): the injection runs in this context's next WAIT, so one
+ * An entry flagged IPCOFF_CQE_INJECT that no WAIT has seen end (the ring
+ * was polled): its injection runs in this context's next WAIT, so one
  * that does not sleep comes before the message is handed out.
  */
 static int aipc_inject(struct rx *rx)
 {
 	struct arx *a = rx->priv;
+	uint64_t done;
 	int ret;
 
 	if (!a->inject_due)
 		return ST_OK;
 	a->inject_due = false;
-	ret = ipcoff_wait(&a->side->ipc, ipcoff_ring_completed(&a->cq), 0,
-			  NULL);
+	ret = ipcoff_wait(&a->side->ipc, 0, 0, &done);
 	if (ret && ret != -EINTR)
 		return async_fail(rx, ST_ERROR, "WAIT (inject): %s",
 				  strerror(-ret));
+	if (!ret)
+		a->waited = done;
 	return ST_OK;
 }
 

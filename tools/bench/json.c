@@ -85,6 +85,10 @@ static void case_json(FILE *f, const struct case_result *cr)
 	    ok && !strcmp(c->t->name, "ipcoff"));
 	num(f, "engine_fallbacks", (double)cr->engine_fallbacks,
 	    ok && !strcmp(c->t->name, "ipcoff"));
+	num(f, "cache_clwb_bytes", (double)cr->cache_clwb_bytes,
+	    ok && !strcmp(c->t->name, "ipcoff"));
+	num(f, "cache_inject_bytes", (double)cr->cache_inject_bytes,
+	    ok && !strcmp(c->t->name, "ipcoff"));
 	num(f, "ratio_throughput_vs_shm", cr->x_tput, ok);
 	num(f, "ratio_p99_vs_shm", cr->x_p99, ok);
 	num(f, "ratio_cpu_vs_shm", cr->x_cpu, ok);

@@ -91,10 +91,13 @@ void aggregate(struct case_result *cr, struct run_result *runs,
 		bytes += runs[i].bytes;
 		cr->engine_requests += runs[i].engine_requests;
 		cr->engine_fallbacks += runs[i].engine_fallbacks;
+		cr->cache_clwb_bytes += runs[i].cache_clwb_bytes;
+		cr->cache_inject_bytes += runs[i].cache_inject_bytes;
 		cr->seen += runs[i].seen;
 		cr->capped_runs += runs[i].capped ? 1 : 0;
 		total += runs[i].nsamples;
 	}
+	cr->bytes = bytes;
 	minmax(v, n, &cr->msgs_per_s_min, &cr->msgs_per_s_max);
 	cr->msgs_per_s = median(v, n);
 	for (unsigned int i = 0; i < n; i++)

@@ -71,6 +71,12 @@ void table_print(const struct case_result *cr, unsigned int n)
 			printf("  (%llu dma fallbacks)",
 			       (unsigned long long)r->engine_fallbacks);
 		putchar('\n');
+		/* Cache-Inject: did the module do it, on how much? */
+		if (!strcmp(r->c.t->mode, "inject"))
+			printf("%-15s %6s %-16s   (in the windows: %.1f MB received, %.1f MB written back, %.1f MB injected)\n",
+			       "", "", "", (double)r->bytes / 1e6,
+			       (double)r->cache_clwb_bytes / 1e6,
+			       (double)r->cache_inject_bytes / 1e6);
 		if (r->capped_runs)
 			printf("%-15s %6s %-16s   (%u of %u runs reached --max-time before --min-msgs: %llu messages in all)\n",
 			       "", "", "", r->capped_runs, r->runs,
