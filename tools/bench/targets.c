@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
  * ipcoff-bench: the figures the issues ask for, as ratios between cases
- * of this run (when the run has them: a smaller matrix may not). A target
+ * of this run (when the run has their blocks: a smaller matrix may not). A target
  * with a goal is "met" or "missed"; the others are figures to read. The
  * table prints them under the results and the JSON lists them.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -59,7 +60,20 @@ struct tgt_ctx {
 	unsigned int nt, max;
 };
 
-/* One target: @a over @b of @metric; a NULL @a_label means best p99. */
+/* Does the run have the block of @wl and @size at all (any status)? */
+static bool has_block(const struct case_result *cr, unsigned int n,
+		      enum workload wl, size_t size)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (cr[i].c.wl == wl && cr[i].c.size == size)
+			return true;
+	return false;
+}
+
+/*
+ * One target: @a over @b of @metric; a NULL @a_label means best p99.
+ * Left out when the run has no such block (a smaller matrix).
+ */
 static struct target *add(struct tgt_ctx *x, int issue, enum workload wl,
 			  size_t size, const char *a_label,
 			  const char *b_label, const char *metric,
@@ -69,7 +83,7 @@ static struct target *add(struct tgt_ctx *x, int issue, enum workload wl,
 	const struct case_result *a, *b;
 	struct target *t;
 
-	if (x->nt >= x->max)
+	if (x->nt >= x->max || !has_block(x->cr, x->n, wl, size))
 		return NULL;
 	t = &x->t[x->nt++];
 	memset(t, 0, sizeof(*t));
@@ -97,11 +111,6 @@ unsigned int targets_compute(const struct case_result *cr, unsigned int n,
 	struct target *e;
 	char a[32], b[32];
 
-	if (!find(cr, n, WL_STREAM, MiB, "shm") &&
-	    !find(cr, n, WL_PINGPONG, 64 * KiB, "shm") &&
-	    !find(cr, n, WL_STREAM, 4 * MiB, "ipcoff/cpu") &&
-	    !find(cr, n, WL_STREAM_INPLACE, 4 * MiB, "ipcoff/cpu"))
-		return 0;
 	add(&x, 6, WL_STREAM, MiB, "ipcoff/dma/async", "shm", "throughput",
 	    tput, GOAL_MIN, 1.6);
 	add(&x, 6, WL_STREAM, MiB, "ipcoff/cpu", "cma", "throughput", tput,
