@@ -6,6 +6,7 @@
 #define LIBIPCOFF_INTERNAL_H
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
 
@@ -26,6 +27,38 @@ static inline int need_features(const struct ipcoff *ipc, uint64_t need)
 static inline uint64_t ptr_to_u64(const void *p)
 {
 	return (uint64_t)(uintptr_t)p;
+}
+
+/* The copy flags that ask for cache actions (IPCOFF_FEAT_CACHE). */
+#define COPY_CACHE_FLAGS	(IPCOFF_COPY_CACHE_CLWB | \
+				 IPCOFF_COPY_CACHE_FLUSH | \
+				 IPCOFF_COPY_CACHE_NONTEMPORAL | \
+				 IPCOFF_COPY_INJECT)
+
+/*
+ * The features one COPY or SUBMIT request needs besides IPCOFF_FEAT_COPY
+ * or IPCOFF_FEAT_ASYNC. @size is the caller's struct size: a program built
+ * before LIBIPCOFF_0.4 passes IPCOFF_COPY_SIZE_VER0 bytes, and nothing
+ * past them may be read.
+ */
+static inline uint64_t copy_needs(const struct ipcoff_copy *req, size_t size)
+{
+	uint64_t need = 0;
+
+	if (req->src.type == IPCOFF_EP_IOVEC ||
+	    req->dst.type == IPCOFF_EP_IOVEC)
+		need |= IPCOFF_FEAT_IOVEC;
+	if (req->flags & IPCOFF_COPY_CPU_FALLBACK)
+		need |= IPCOFF_FEAT_COPY_FALLBACK;
+	if (req->flags & IPCOFF_COPY_CHUNKED)
+		need |= IPCOFF_FEAT_CHUNKED;
+	if (req->flags & IPCOFF_COPY_MOVE)
+		need |= IPCOFF_FEAT_MOVE;
+	if ((req->flags & COPY_CACHE_FLAGS) || req->inject_len ||
+	    (size >= IPCOFF_COPY_SIZE_VER1 &&
+	     (req->inject_ranges || req->nr_inject_ranges)))
+		need |= IPCOFF_FEAT_CACHE;
+	return need;
 }
 
 #endif /* LIBIPCOFF_INTERNAL_H */

@@ -85,10 +85,25 @@ int ipcoff_ring_init(struct ipcoff *ipc, unsigned int entries,
 		     struct ipcoff_ring *ring);
 void ipcoff_ring_fini(struct ipcoff_ring *ring);
 
+/*
+ * reqs is an array of the struct ipcoff_copy this header declares: programs
+ * built against an older, shorter one keep their own symbol versions.
+ */
 int ipcoff_submit(struct ipcoff *ipc, struct ipcoff_copy *reqs,
 		  unsigned int count);
 int ipcoff_submit_ex(struct ipcoff *ipc, struct ipcoff_copy *reqs,
 		     unsigned int count, int *error);
+
+/*
+ * Cache-Inject mode (LIBIPCOFF_0.4): one latency-critical message of at
+ * most IPCOFF_INJECT_MAX_LEN bytes, submitted with the producer's CLWB of
+ * the destination and its injection into the consumer's cache when the
+ * consumer reaps the entry; a plain submit when the module lacks
+ * IPCOFF_FEAT_CACHE.
+ */
+#define IPCOFF_INJECT_MAX_LEN	65536
+
+int ipcoff_submit_inject(struct ipcoff *ipc, struct ipcoff_copy *req);
 
 struct ipcoff_cqe *ipcoff_ring_peek(struct ipcoff_ring *ring);
 unsigned int ipcoff_ring_ready(struct ipcoff_ring *ring);
