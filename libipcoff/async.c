@@ -268,7 +268,15 @@ int ipcoff_submit_inject(struct ipcoff *ipc, struct ipcoff_copy *req)
 int ipcoff_wait(struct ipcoff *ipc, uint64_t target, int64_t timeout_ns,
 		uint64_t *completed)
 {
-	struct ipcoff_wait w = { .target = target, .timeout_ns = timeout_ns };
+	return wait_flags(ipc, target, timeout_ns, completed, 0);
+}
+
+int wait_flags(struct ipcoff *ipc, uint64_t target, int64_t timeout_ns,
+	       uint64_t *completed, uint32_t flags)
+{
+	struct ipcoff_wait w = {
+		.flags = flags, .target = target, .timeout_ns = timeout_ns,
+	};
 	int ret;
 
 	ret = need_features(ipc, IPCOFF_FEAT_ASYNC);

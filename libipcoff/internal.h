@@ -61,4 +61,8 @@ static inline uint64_t copy_needs(const struct ipcoff_copy *req, size_t size)
 	return need;
 }
 
+/* IPCOFF_IOC_WAIT with IPCOFF_WAIT_* flags (async.c). */
+int wait_flags(struct ipcoff *ipc, uint64_t target, int64_t timeout_ns,
+	       uint64_t *completed, uint32_t flags);
+
 #endif /* LIBIPCOFF_INTERNAL_H */

@@ -209,6 +209,7 @@ static_assert(IPCOFF_COPY_CPU_FALLBACK == 1 && IPCOFF_COPY_LINK == 2 &&
 	      IPCOFF_COPY_INJECT == 128 && IPCOFF_COPY_FLAGS == 255,
 	      "copy flags");
 static_assert(IPCOFF_INJECT_RANGES_MAX == 16, "INJECT_RANGES_MAX");
+static_assert(IPCOFF_WAIT_NO_INJECT == 1, "wait flags");
 static_assert(IPCOFF_CQE_CHUNK == 1 && IPCOFF_CQE_NOTIFY == 2 &&
 	      IPCOFF_CQE_INJECT == 4, "cqe flags");
 static_assert(IPCOFF_ACCESS_READ == 1 && IPCOFF_ACCESS_WRITE == 2 &&

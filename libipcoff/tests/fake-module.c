@@ -861,11 +861,14 @@ static int fake_wait(struct ipcoff_wait *w)
 	r->waits++;
 	if (fake.err)
 		return fake.err;
-	if (w->flags || w->pad)
+	/* A module without cache actions knows no WAIT flag. */
+	if (w->pad || (w->flags & ~IPCOFF_WAIT_NO_INJECT) ||
+	    (w->flags && !(fake.info.features & IPCOFF_FEAT_CACHE)))
 		return EINVAL;
 	if (!r->set_up)
 		return ENXIO;
 	if (call) {
+		call->flags = w->flags;
 		call->target = w->target;
 		call->timeout_ns = w->timeout_ns;
 		call->completed = r->completed;
@@ -922,10 +925,12 @@ static int fake_wait(struct ipcoff_wait *w)
 		}
 	}
 	/* Pending injections run in the waiter's context, however it ends. */
-	if (call)
-		call->injected = r->inject_pending;
-	r->injects_run += r->inject_pending;
-	r->inject_pending = 0;
+	if (!(w->flags & IPCOFF_WAIT_NO_INJECT)) {
+		if (call)
+			call->injected = r->inject_pending;
+		r->injects_run += r->inject_pending;
+		r->inject_pending = 0;
+	}
 	w->completed = r->completed;
 	err = r->completed >= w->target ? 0 : ETIMEDOUT;
 	if (err && r->post_on_timeout) {

@@ -51,6 +51,7 @@ struct fake_wait_call {
 	uint64_t completed;	/* at entry, before anything moved */
 	unsigned int flushed;	/* overflow entries the WAIT moved in */
 	unsigned int injected;	/* IPCOFF_CQE_INJECT entries it ran */
+	uint32_t flags;		/* IPCOFF_WAIT_* */
 	bool slept;		/* the count was below target after the flush */
 	bool slept_ready;	/* ... while the ring held entries */
 };

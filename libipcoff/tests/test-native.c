@@ -3268,7 +3268,31 @@ static void test_notifier_quiet_and_stop(void)
 	CHECK_EQ(word, 17);
 	/* Several bounded WAITs ran while it idled. */
 	CHECK(fake.ring.waits >= 2);
+	/* A module without cache actions gets no WAIT flag. */
+	CHECK_EQ(fake.ring.wait_log[1].flags, 0);
 	ipcoff_notifier_stop(NULL);
+	close_ring(&ipc, &ring);
+}
+
+/* Injections wait for the consumer's own WAIT, not the notifier's. */
+static void test_notifier_leaves_injections(void)
+{
+	struct ipcoff_notifier *n = NULL;
+	struct ipcoff_ring ring;
+	struct ipcoff ipc;
+	uint32_t word = 0;
+
+	REQUIRE(open_ring(&ipc, &ring, 16, 0, 0));
+	add_features(&ipc, IPCOFF_FEAT_CACHE);
+	fake.ring.inject_pending = 1;
+	REQUIRE(CHECK_EQ(ipcoff_notifier_start(&ipc, &word, &n), 0));
+	sleep_ns(120000000);
+	ipcoff_notifier_stop(n);
+	CHECK(fake.ring.waits >= 2);
+	CHECK_EQ(fake.ring.wait_log[1].flags, IPCOFF_WAIT_NO_INJECT);
+	CHECK_EQ(fake.ring.injects_run, 0);
+	CHECK_EQ(ipcoff_wait(&ipc, 0, 0, NULL), 0);
+	CHECK_EQ(fake.ring.injects_run, 1);
 	close_ring(&ipc, &ring);
 }
 
@@ -3365,6 +3389,7 @@ static const struct test {
 	{ "futex_wake_across_fork", test_futex_wake_across_fork },
 	{ "notifier_across_fork", test_notifier_across_fork },
 	{ "notifier_quiet_and_stop", test_notifier_quiet_and_stop },
+	{ "notifier_leaves_injections", test_notifier_leaves_injections },
 	{ "notifier_errors", test_notifier_errors },
 };
 

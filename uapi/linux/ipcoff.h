@@ -514,9 +514,16 @@ struct ipcoff_submit {
 
 #define IPCOFF_SUBMIT_SIZE_VER0	48
 
+/*
+ * ipcoff_wait.flags: NO_INJECT leaves pending injections to a later WAIT
+ * (for a thread that only watches the count for others, on another CPU
+ * than the consumer's; IPCOFF_FEAT_CACHE).
+ */
+#define IPCOFF_WAIT_NO_INJECT	0x1U
+
 /**
  * struct ipcoff_wait - IPCOFF_IOC_WAIT
- * @flags: in, must be 0
+ * @flags: in, IPCOFF_WAIT_* or 0
  * @pad: must be 0
  * @target: in, return once the context's completed count reaches it
  * @timeout_ns: in, relative; negative waits forever, 0 does not sleep
@@ -613,8 +620,10 @@ struct ipcoff_eventfd {
  * IPCOFF_IOC_WAIT - _IOWR, struct ipcoff_wait
  *	Sleeps, interruptibly, until the context's completed count reaches
  *	target. It first brings waiting NOTIFY entries into the ring and, if
- *	it moved any, returns at once.
- *	Return: 0; ENXIO (no ring), ETIMEDOUT, EINTR, EINVAL (flags, pad).
+ *	it moved any, returns at once. On the way out it runs pending
+ *	injections (IPCOFF_COPY_INJECT) unless IPCOFF_WAIT_NO_INJECT.
+ *	Return: 0; ENXIO (no ring), ETIMEDOUT, EINTR, EINVAL (unknown flags,
+ *	pad).
  * IPCOFF_IOC_SET_EVENTFD - _IOW, struct ipcoff_eventfd
  *	Return: 0; ENXIO (no ring), EBADF, EINVAL (flags, not an eventfd).
  * IPCOFF_IOC_BUF_ALLOC - _IOWR, struct ipcoff_buf_alloc
