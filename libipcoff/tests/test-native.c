@@ -729,15 +729,19 @@ static long op_submit_iovec(struct ipcoff *ipc)
 	return submit_one(ipc, &req);
 }
 
-static long op_submit_fallback(struct ipcoff *ipc)
+/* A 16-byte region to region request with @flags. */
+static long submit_rr(struct ipcoff *ipc, uint32_t flags)
 {
-	struct ipcoff_copy req = {
-		.len = 16, .flags = IPCOFF_COPY_CPU_FALLBACK,
-	};
+	struct ipcoff_copy req = { .len = 16, .flags = flags };
 
 	ipcoff_ep_region(&req.src, FAKE_REGION_HANDLE, 0);
 	ipcoff_ep_region(&req.dst, FAKE_REGION_HANDLE, 100);
 	return submit_one(ipc, &req);
+}
+
+static long op_submit_fallback(struct ipcoff *ipc)
+{
+	return submit_rr(ipc, IPCOFF_COPY_CPU_FALLBACK);
 }
 
 static long op_submit_chunked(struct ipcoff *ipc)
@@ -756,22 +760,12 @@ static long op_submit_chunked(struct ipcoff *ipc)
 
 static long op_submit_move(struct ipcoff *ipc)
 {
-	struct ipcoff_copy req = { .len = 16, .flags = IPCOFF_COPY_MOVE };
-
-	ipcoff_ep_region(&req.src, FAKE_REGION_HANDLE, 0);
-	ipcoff_ep_region(&req.dst, FAKE_REGION_HANDLE, 100);
-	return submit_one(ipc, &req);
+	return submit_rr(ipc, IPCOFF_COPY_MOVE);
 }
 
 static long op_submit_nontemporal(struct ipcoff *ipc)
 {
-	struct ipcoff_copy req = {
-		.len = 16, .flags = IPCOFF_COPY_CACHE_NONTEMPORAL,
-	};
-
-	ipcoff_ep_region(&req.src, FAKE_REGION_HANDLE, 0);
-	ipcoff_ep_region(&req.dst, FAKE_REGION_HANDLE, 100);
-	return submit_one(ipc, &req);
+	return submit_rr(ipc, IPCOFF_COPY_CACHE_NONTEMPORAL);
 }
 
 /* Inject ranges alone, no flag of their own in the gating. */
