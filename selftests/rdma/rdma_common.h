@@ -15,6 +15,15 @@
 #define RXE_DEV		"rxe0"
 #define RXE_NETDEV	"eth0"
 
+/*
+ * The harness runs each test in a child that ends with _exit: without line
+ * buffering, what a test printed to the runner's pipe would be lost.
+ */
+static void __attribute__((constructor)) stdout_line_buffered(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
 /* "10.77.0.1/24" -> "10.77.0.1"; NULL when the variable is unset. */
 static inline const char *env_addr(const char *var)
 {
