@@ -6,7 +6,9 @@
  * and libnl's headers are present (Makefile.rdma).
  *
  * Every function returns 0 (or a count) or a negative errno, and leaves a
- * message for ipcoff_rdma_strerror() in the calling thread.
+ * message for ipcoff_rdma_strerror() in the calling thread.  An endpoint
+ * is used by one thread at a time (no locks inside); verbs resources do
+ * not survive fork(), so a child must make its own endpoints.
  */
 #ifndef LIBIPCOFF_RDMA_H
 #define LIBIPCOFF_RDMA_H
