@@ -150,6 +150,81 @@ int ipcoff_buf_alloc(struct ipcoff *ipc, size_t len, uint32_t flags,
 int ipcoff_export(struct ipcoff *ipc, uint64_t handle, uint32_t access,
 		  unsigned int flags, int *fd);
 
+/*
+ * Hybrid-Coord buffer pools (LIBIPCOFF_0.5): slots shared by one producer
+ * and up to IPCOFF_POOL_MAX_CONSUMERS consumers. The producer takes a free
+ * slot, submits a copy into it, and the slot is published to every
+ * attached consumer only once the kernel's completion entry for the copy
+ * has been reaped. Each consumer holds one claim bit per published slot
+ * and gives it back with an atomic AND, without a lock; the slot is free
+ * when no bit is left. A consumer whose socket closes (it detached or
+ * died) has its bits cleared by the producer, so no slot is lost.
+ * ipcoff-pool(7) describes the protocol, ipcoff_pool_create(3) the calls.
+ */
+#define IPCOFF_POOL_MAX_SLOTS		64
+#define IPCOFF_POOL_MAX_CONSUMERS	64
+
+/* ipcoff_pool_attr.flags */
+#define IPCOFF_POOL_SHM		(1U << 0)	/* memfd slots, memcpy: no module */
+
+/* ipcoff_pool_info.backing */
+#define IPCOFF_POOL_BACKING_IPCOFF	1	/* ipcoff buffers, kernel copies */
+#define IPCOFF_POOL_BACKING_SHM		2	/* memfd, memcpy */
+
+struct ipcoff_pool;
+
+struct ipcoff_pool_attr {
+	size_t slot_size;	/* bytes per slot (rounded up to pages) */
+	unsigned int slots;	/* 1..IPCOFF_POOL_MAX_SLOTS */
+	unsigned int engine;	/* IPCOFF_ENGINE_* of the copies */
+	unsigned int flags;	/* IPCOFF_POOL_* */
+	uint32_t chunk_size;	/* IPCOFF_COPY_CHUNKED piece size, or 0 */
+	const char *device;	/* NULL: IPCOFF_DEVICE_PATH */
+	uint64_t reserved[4];	/* zero */
+};
+
+/* A published slot as a consumer sees it. */
+struct ipcoff_pool_msg {
+	unsigned int slot;
+	unsigned int pad;
+	uint64_t len;		/* bytes the producer put there */
+	uint64_t seq;		/* producer's message number, from 0 */
+	const void *data;	/* the slot in this process (read-only) */
+};
+
+struct ipcoff_pool_info {
+	unsigned int backing;	/* IPCOFF_POOL_BACKING_* */
+	unsigned int slots;
+	size_t slot_size;
+	unsigned int consumers;	/* attached now (producer) */
+	int consumer;		/* this consumer's index; -1 in the producer */
+	uint64_t published;	/* slots published so far */
+	uint64_t recovered;	/* claims cleared for consumers that left */
+	uint64_t free_slots;	/* producer: slots free now */
+	uint64_t reserved[4];
+};
+
+int ipcoff_pool_create(const struct ipcoff_pool_attr *attr,
+		       struct ipcoff_pool **out);
+int ipcoff_pool_add_consumer(struct ipcoff_pool *p, int sock,
+			     uint64_t cookie);
+int ipcoff_pool_attach(int sock, struct ipcoff_pool **out,
+		       uint64_t *cookie);
+int ipcoff_pool_acquire(struct ipcoff_pool *p, int64_t timeout_ns,
+			unsigned int *slot);
+void *ipcoff_pool_slot(struct ipcoff_pool *p, unsigned int slot);
+int ipcoff_pool_submit(struct ipcoff_pool *p, unsigned int slot,
+		       const struct ipcoff_endpoint *src, uint64_t len,
+		       uint32_t copy_flags);
+int ipcoff_pool_progress(struct ipcoff_pool *p);
+int ipcoff_pool_flush(struct ipcoff_pool *p, int64_t timeout_ns);
+int ipcoff_pool_receive(struct ipcoff_pool *p, int64_t timeout_ns,
+			struct ipcoff_pool_msg *msg);
+int ipcoff_pool_release(struct ipcoff_pool *p, unsigned int slot);
+int ipcoff_pool_fd(struct ipcoff_pool *p);
+int ipcoff_pool_info(struct ipcoff_pool *p, struct ipcoff_pool_info *info);
+void ipcoff_pool_close(struct ipcoff_pool *p);
+
 static inline int ipcoff_has_feature(const struct ipcoff *ipc,
 				     uint64_t feature)
 {
