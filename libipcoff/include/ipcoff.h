@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <linux/ipcoff.h>
 
 #ifdef __cplusplus
@@ -224,6 +225,80 @@ int ipcoff_pool_release(struct ipcoff_pool *p, unsigned int slot);
 int ipcoff_pool_fd(struct ipcoff_pool *p);
 int ipcoff_pool_info(struct ipcoff_pool *p, struct ipcoff_pool_info *info);
 void ipcoff_pool_close(struct ipcoff_pool *p);
+
+/*
+ * Message channels (LIBIPCOFF_0.5): one producer, any number of consumers
+ * (each gets every message), found by name. ipcoff-channel(7) tells how.
+ * Without a usable /dev/ipcoff the same calls run on a memfd, memcpy and
+ * futexes; ipcoff_chan_info() says which, and a line on stderr says it
+ * once per process (unless IPCOFF_CHAN_QUIET).
+ */
+struct ipcoff_chan;
+
+/* ipcoff_chan_attr.mode */
+#define IPCOFF_CHAN_MODE_AUTO	0	/* by message size */
+#define IPCOFF_CHAN_MODE_PIPE	1	/* Async-Pipe: chunked copies */
+#define IPCOFF_CHAN_MODE_INJECT	2	/* Cache-Inject: ipcoff_submit_inject */
+#define IPCOFF_CHAN_MODE_HYBRID	3	/* Hybrid-Coord: one copy per message */
+#define IPCOFF_CHAN_MODE_SHM	4	/* no module: memfd + memcpy + futex */
+
+/* ipcoff_chan_attr.flags and ipcoff_chan_connect() flags */
+#define IPCOFF_CHAN_NONBLOCK	(1U << 0)	/* every call as DONTWAIT */
+#define IPCOFF_CHAN_QUIET	(1U << 1)	/* no line about the fallback */
+
+/* Per-call flags of send and receive. */
+#define IPCOFF_CHAN_DONTWAIT	(1U << 0)
+
+struct ipcoff_chan_attr {
+	size_t msg_max;		/* largest message, bytes (required) */
+	unsigned int depth;	/* messages in flight, 1..64 (0: 8) */
+	unsigned int mode;	/* IPCOFF_CHAN_MODE_* */
+	unsigned int engine;	/* IPCOFF_ENGINE_* */
+	unsigned int flags;	/* IPCOFF_CHAN_NONBLOCK, IPCOFF_CHAN_QUIET */
+	const char *device;	/* NULL: IPCOFF_DEVICE_PATH */
+	uint64_t reserved[4];	/* zero */
+};
+
+/* A message received in place (ipcoff_chan_peek()). */
+struct ipcoff_chan_msg {
+	const void *data;
+	uint64_t len;
+	uint64_t seq;		/* the producer's message number */
+	uint64_t priv[2];	/* the library's */
+};
+
+struct ipcoff_chan_info {
+	char transport[16];	/* "ipcoff", "shm" */
+	unsigned int mode;	/* IPCOFF_CHAN_MODE_*, as created */
+	unsigned int engine;
+	size_t msg_max;
+	unsigned int depth;
+	unsigned int consumers;	/* producer: connected now */
+	int producer;		/* 1 in the producer */
+	uint64_t messages;	/* sent (producer) or received */
+	uint64_t recovered;	/* slots taken back from consumers that left */
+	uint64_t reserved[4];
+};
+
+int ipcoff_chan_create(const char *name, const struct ipcoff_chan_attr *attr,
+		       struct ipcoff_chan **out);
+int ipcoff_chan_connect(const char *name, unsigned int flags,
+			struct ipcoff_chan **out);
+int ipcoff_chan_wait_consumers(struct ipcoff_chan *ch, unsigned int n,
+			       int64_t timeout_ns);
+int ipcoff_chan_send(struct ipcoff_chan *ch, const void *buf, size_t len,
+		     unsigned int flags);
+int ipcoff_chan_sendv(struct ipcoff_chan *ch, const struct iovec *iov,
+		      int iovcnt, unsigned int flags);
+ssize_t ipcoff_chan_recv(struct ipcoff_chan *ch, void *buf, size_t cap,
+			 unsigned int flags);
+int ipcoff_chan_peek(struct ipcoff_chan *ch, struct ipcoff_chan_msg *msg,
+		     unsigned int flags);
+int ipcoff_chan_done(struct ipcoff_chan *ch, struct ipcoff_chan_msg *msg);
+int ipcoff_chan_fd(struct ipcoff_chan *ch);
+int ipcoff_chan_progress(struct ipcoff_chan *ch);
+int ipcoff_chan_info(struct ipcoff_chan *ch, struct ipcoff_chan_info *info);
+void ipcoff_chan_close(struct ipcoff_chan *ch);
 
 static inline int ipcoff_has_feature(const struct ipcoff *ipc,
 				     uint64_t feature)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
- * Native tests of Hybrid-Coord pools, on this
+ * Native tests of Hybrid-Coord pools and message channels, on this
  * machine's fallback transport (memfd slots, memcpy, futex: there is no
  * /dev/ipcoff here). Real processes: consumers and producers are fork()ed
  * children that report over a pipe; some are killed with SIGKILL on
@@ -57,6 +57,15 @@ static size_t pat_check(const uint8_t *b, size_t len, uint64_t msg)
 	return len;
 }
 
+/* The sizes message @k has in the multi-message tests. */
+static size_t size_of(uint64_t k, size_t max)
+{
+	static const size_t sizes[] = { 1, 100, 4096, 4097, 65536, 7 };
+	size_t s = sizes[k % (sizeof(sizes) / sizeof(sizes[0]))];
+
+	return k % 5 == 4 ? max : s > max ? max : s;
+}
+
 /* What a child found. */
 struct rep {
 	int line;		/* 0: all well */
@@ -111,6 +120,13 @@ static pid_t fork_kid(struct kid *k, int *wfd)
 	return k->pid;
 }
 
+static void __attribute__((noreturn)) kid_exit(int wfd, struct rep *r)
+{
+	ssize_t n = write(wfd, r, sizeof(*r));
+
+	_exit(n == (ssize_t)sizeof(*r) && !r->line ? 0 : 1);
+}
+
 /*
  * Reap @k (SIGKILL after 90 s); its report into @r. Returns the wait
  * status, or -1.
@@ -158,6 +174,22 @@ static int kid_reap(struct kid *k, struct rep *r)
 		printf("# child line %d: %s\n", __r.line, __r.what); \
 	CHECK_EQ(__st, 0); \
 } while (0)
+
+static void chan_name(char *buf, size_t len, const char *tag)
+{
+	snprintf(buf, len, "t%d-%s", (int)getpid(), tag);
+}
+
+static struct ipcoff_chan_attr attr_of(size_t msg_max, unsigned int depth)
+{
+	struct ipcoff_chan_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.msg_max = msg_max;
+	a.depth = depth;
+	a.flags = IPCOFF_CHAN_QUIET;
+	return a;
+}
 
 /* ------------------------------------------------------------------ */
 /* Pools                                                               */
@@ -430,11 +462,450 @@ static void test_pool_producer_gone(void)
 	ipcoff_pool_close(cons[0]);
 }
 
+/* ------------------------------------------------------------------ */
+/* Channels                                                            */
+
+/* Without the module a channel says so: a query and one line. */
+static void test_chan_fallback_said(void)
+{
+	struct ipcoff_chan_attr a = attr_of(4096, 4);
+	struct ipcoff_chan_info info;
+	struct ipcoff_chan *ch = NULL;
+	char name[64], line[512] = "";
+	int p[2], saved;
+	size_t got;
+	ssize_t n;
+
+	chan_name(name, sizeof(name), "said");
+	a.device = "/nonexistent/ipcoff";
+	REQUIRE(ipcoff_chan_create(name, &a, &ch) == 0);
+	CHECK_EQ(ipcoff_chan_info(ch, &info), 0);
+	CHECK_STR(info.transport, "shm");
+	CHECK_EQ(info.mode, IPCOFF_CHAN_MODE_SHM);
+	CHECK_EQ(info.producer, 1);
+	CHECK_EQ(info.msg_max, 4096);
+	CHECK_EQ(info.depth, 4);
+	ipcoff_chan_close(ch);
+
+	/* A fresh process says it once on stderr, without QUIET. */
+	REQUIRE(pipe2(p, O_CLOEXEC) == 0);
+	fflush(stderr);
+	saved = dup(2);
+	REQUIRE(saved >= 0);
+	if (fork() == 0) {
+		struct ipcoff_chan *c1 = NULL, *c2 = NULL;
+
+		dup2(p[1], 2);
+		a.flags = 0;
+		if (ipcoff_chan_create(name, &a, &c1) ||
+		    ipcoff_chan_create("other-name-said", &a, &c2))
+			_exit(1);
+		fflush(stderr);
+		_exit(0);
+	}
+	close(p[1]);
+	close(saved);
+	for (got = 0; got < sizeof(line) - 1; got += (size_t)n) {
+		n = read(p[0], line + got, sizeof(line) - 1 - got);
+		if (n <= 0)
+			break;
+	}
+	line[got] = 0;
+	close(p[0]);
+	wait(NULL);
+	CHECK(strstr(line, "shared memory") != NULL);
+	CHECK(strstr(line, "/nonexistent/ipcoff") != NULL);
+	/* One line for two channels. */
+	CHECK(strchr(line, '\n') == strrchr(line, '\n'));
+}
+
+static void test_chan_errors(void)
+{
+	struct ipcoff_chan_attr a = attr_of(4096, 4);
+	struct ipcoff_chan *ch = NULL, *c2 = NULL;
+	char name[64], big[200];
+	struct ipcoff_chan_msg m;
+	uint8_t b[8] = { 0 };
+
+	chan_name(name, sizeof(name), "errors");
+	CHECK_EQ(ipcoff_chan_connect(name, 0, &c2), -ECONNREFUSED);
+	CHECK_EQ(ipcoff_chan_create("", &a, &ch), -EINVAL);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	CHECK_EQ(ipcoff_chan_create(big, &a, &ch), -ENAMETOOLONG);
+	a.msg_max = 0;
+	CHECK_EQ(ipcoff_chan_create(name, &a, &ch), -EINVAL);
+	a = attr_of(4096, 65);
+	CHECK_EQ(ipcoff_chan_create(name, &a, &ch), -EINVAL);
+	a = attr_of(4096, 4);
+	a.mode = 9;
+	CHECK_EQ(ipcoff_chan_create(name, &a, &ch), -EINVAL);
+	a = attr_of(4096, 4);
+	a.reserved[0] = 1;
+	CHECK_EQ(ipcoff_chan_create(name, &a, &ch), -EINVAL);
+	CHECK(ch == NULL);
+
+	a = attr_of(4096, 4);
+	REQUIRE(ipcoff_chan_create(name, &a, &ch) == 0);
+	CHECK_EQ(ipcoff_chan_create(name, &a, &c2), -EADDRINUSE);
+	/* Each side's calls only; sizes. */
+	CHECK_EQ(ipcoff_chan_recv(ch, b, 8, 0), -EINVAL);
+	CHECK_EQ(ipcoff_chan_peek(ch, &m, 0), -EINVAL);
+	CHECK_EQ(ipcoff_chan_send(ch, b, 4097, 0), -EMSGSIZE);
+	CHECK_EQ(ipcoff_chan_send(ch, b, 8, 0x10), -EINVAL);
+	/* Nobody connected yet: not now. */
+	CHECK_EQ(ipcoff_chan_send(ch, b, 8, IPCOFF_CHAN_DONTWAIT), -EAGAIN);
+	CHECK_EQ(ipcoff_chan_wait_consumers(ch, 1, 0), -EAGAIN);
+	REQUIRE(ipcoff_chan_connect(name, IPCOFF_CHAN_QUIET, &c2) == 0);
+	CHECK_EQ(ipcoff_chan_send(c2, b, 8, 0), -EINVAL);
+	CHECK_EQ(ipcoff_chan_wait_consumers(ch, 1, -1), 0);
+	ipcoff_chan_close(c2);
+	ipcoff_chan_close(ch);
+	/* The name is free again. */
+	CHECK_EQ(ipcoff_chan_connect(name, 0, &c2), -ECONNREFUSED);
+}
+
+/*
+ * A consumer process: connects to @name, receives @n messages of the
+ * test's sizes, checks them, and reports. @peek: in place. @stop_after:
+ * report and die by SIGKILL after that many, holding them (0: never).
+ */
+static void __attribute__((noreturn))
+consumer(int wfd, const char *name, unsigned int n, size_t max, bool peek,
+	 unsigned int stop_after)
+{
+	struct ipcoff_chan *ch = NULL;
+	struct ipcoff_chan_info info;
+	struct rep r = { 0 };
+	uint8_t *buf = malloc(max + 64);
+	unsigned int k;
+	int ret;
+
+	ret = ipcoff_chan_connect(name, IPCOFF_CHAN_QUIET, &ch);
+	if (ret || !buf) {
+		FAIL(&r, "connect: %d", ret);
+		kid_exit(wfd, &r);
+	}
+	for (k = 0; k < n && !r.line; k++) {
+		size_t want = size_of(k, max);
+		struct ipcoff_chan_msg m;
+		ssize_t got;
+
+		if (peek) {
+			ret = ipcoff_chan_peek(ch, &m, 0);
+			got = ret ? ret : (ssize_t)m.len;
+			if (!ret && m.seq != k)
+				FAIL(&r, "message %u: seq %llu", k,
+				     (unsigned long long)m.seq);
+			if (!ret && pat_check(m.data, m.len, k) != m.len)
+				FAIL(&r, "message %u: wrong bytes in place", k);
+			if (!ret && !stop_after && ipcoff_chan_done(ch, &m))
+				FAIL(&r, "done %u", k);
+		} else {
+			memset(buf, 0xee, max + 64);
+			got = ipcoff_chan_recv(ch, buf, max + 64, 0);
+			if (got >= 0 && pat_check(buf, (size_t)got, k) !=
+			    (size_t)got)
+				FAIL(&r, "message %u: wrong bytes", k);
+		}
+		if (got != (ssize_t)want)
+			FAIL(&r, "message %u: %zd bytes, want %zu", k, got, want);
+		r.v[0]++;
+		if (stop_after && k + 1 == stop_after) {
+			if (write(wfd, &r, sizeof(r)) != (ssize_t)sizeof(r))
+				_exit(3);
+			raise(SIGKILL);
+		}
+	}
+	ipcoff_chan_info(ch, &info);
+	r.v[1] = (long)info.messages;
+	if (!r.line && strcmp(info.transport, "shm"))
+		FAIL(&r, "transport %s", info.transport);
+	ipcoff_chan_close(ch);
+	free(buf);
+	kid_exit(wfd, &r);
+}
+
+static void send_all(struct ipcoff_chan *ch, unsigned int n, size_t max)
+{
+	uint8_t *buf = malloc(max);
+	unsigned int k;
+
+	REQUIRE(buf);
+	for (k = 0; k < n; k++) {
+		size_t len = size_of(k, max);
+
+		pat_fill(buf, len, k);
+		if (!CHECK_EQ(ipcoff_chan_send(ch, buf, len, 0), 0))
+			break;
+	}
+	free(buf);
+}
+
+/* 1 producer, 4 consumer processes, every message to every consumer. */
+static void test_chan_one_to_many(void)
+{
+	struct ipcoff_chan_attr a = attr_of(100000, 4);
+	struct ipcoff_chan_info info;
+	struct ipcoff_chan *ch = NULL;
+	struct kid k[4];
+	char name[64];
+	int i, wfd = -1;
+
+	chan_name(name, sizeof(name), "many");
+	REQUIRE(ipcoff_chan_create(name, &a, &ch) == 0);
+	for (i = 0; i < 4; i++) {
+		if (fork_kid(&k[i], &wfd) == 0) {
+			ipcoff_chan_close(ch);
+			consumer(wfd, name, 60, a.msg_max, i & 1, 0);
+		}
+		REQUIRE(k[i].pid > 0);
+	}
+	REQUIRE(ipcoff_chan_wait_consumers(ch, 4, 30 * SEC_NS) == 0);
+	send_all(ch, 60, a.msg_max);
+	CHECK_EQ(ipcoff_chan_info(ch, &info), 0);
+	CHECK_EQ(info.messages, 60);
+	for (i = 0; i < 4; i++)
+		CHECK_KID(k[i]);
+	ipcoff_chan_close(ch);
+}
+
+/* Messages of every size up to the maximum; a too-small buffer. */
+static void test_chan_sizes(void)
+{
+	struct ipcoff_chan_attr a = attr_of(3 * 4096 + 5, 2);
+	struct ipcoff_chan *ch = NULL, *c = NULL;
+	uint8_t out[3 * 4096 + 5], in[3 * 4096 + 64];
+	char name[64];
+	size_t len;
+
+	chan_name(name, sizeof(name), "sizes");
+	REQUIRE(ipcoff_chan_create(name, &a, &ch) == 0);
+	REQUIRE(ipcoff_chan_connect(name, IPCOFF_CHAN_QUIET, &c) == 0);
+	REQUIRE(ipcoff_chan_wait_consumers(ch, 1, 10 * SEC_NS) == 0);
+	for (len = 0; len <= sizeof(out); len += len < 70 ? 1 : 4093) {
+		pat_fill(out, len, len);
+		if (!CHECK_EQ(ipcoff_chan_send(ch, out, len, 0), 0))
+			break;
+		memset(in, 0xee, sizeof(in));
+		if (!CHECK_EQ(ipcoff_chan_recv(c, in, sizeof(in), 0),
+			      (ssize_t)len))
+			break;
+		CHECK_EQ(pat_check(in, len, len), len);
+		CHECK_EQ(in[len], 0xee);
+	}
+	/* The largest, into a buffer one byte short: it stays. */
+	pat_fill(out, sizeof(out), 99);
+	REQUIRE(ipcoff_chan_send(ch, out, sizeof(out), 0) == 0);
+	CHECK_EQ(ipcoff_chan_recv(c, in, sizeof(out) - 1, 0), -EMSGSIZE);
+	CHECK_EQ(ipcoff_chan_recv(c, in, sizeof(out), 0), (ssize_t)sizeof(out));
+	CHECK_EQ(pat_check(in, sizeof(out), 99), sizeof(out));
+	CHECK_EQ(ipcoff_chan_send(ch, out, sizeof(out) + 1, 0), -EMSGSIZE);
+	/* Gathered from pieces. */
+	{
+		struct iovec iov[3] = {
+			{ out, 10 }, { out + 10, 0 }, { out + 10, 990 },
+		};
+
+		pat_fill(out, 1000, 7);
+		CHECK_EQ(ipcoff_chan_sendv(ch, iov, 3, 0), 0);
+		CHECK_EQ(ipcoff_chan_recv(c, in, sizeof(in), 0), 1000);
+		CHECK_EQ(pat_check(in, 1000, 7), 1000);
+	}
+	ipcoff_chan_close(c);
+	ipcoff_chan_close(ch);
+}
+
+/* DONTWAIT on both sides, the fd in poll(), NONBLOCK channels. */
+static void test_chan_nonblocking(void)
+{
+	struct ipcoff_chan_attr a = attr_of(256, 2);
+	struct ipcoff_chan *ch = NULL, *c = NULL;
+	struct ipcoff_chan_msg m;
+	struct pollfd pfd;
+	uint8_t b[256];
+	char name[64];
+	int fd;
+
+	chan_name(name, sizeof(name), "nb");
+	REQUIRE(ipcoff_chan_create(name, &a, &ch) == 0);
+	REQUIRE(ipcoff_chan_connect(name, IPCOFF_CHAN_QUIET |
+				    IPCOFF_CHAN_NONBLOCK, &c) == 0);
+	/* Not admitted yet: nothing, at once. */
+	CHECK_EQ(ipcoff_chan_recv(c, b, sizeof(b), 0), -EAGAIN);
+	fd = ipcoff_chan_fd(c);
+	REQUIRE(fd >= 0);
+	REQUIRE(ipcoff_chan_wait_consumers(ch, 1, 10 * SEC_NS) == 0);
+	/* Admitted: the hello makes the fd readable. */
+	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+	CHECK_EQ(poll(&pfd, 1, 10000), 1);
+	CHECK_EQ(ipcoff_chan_progress(c), 0);
+	CHECK_EQ(ipcoff_chan_recv(c, b, sizeof(b), 0), -EAGAIN);
+	CHECK_EQ(ipcoff_chan_peek(c, &m, IPCOFF_CHAN_DONTWAIT), -EAGAIN);
+	/* Drained: not readable until a message comes. */
+	pfd.revents = 0;
+	CHECK_EQ(poll(&pfd, 1, 0), 0);
+	memset(b, 3, sizeof(b));
+	CHECK_EQ(ipcoff_chan_send(ch, b, 10, IPCOFF_CHAN_DONTWAIT), 0);
+	CHECK_EQ(poll(&pfd, 1, 10000), 1);
+	CHECK_EQ(ipcoff_chan_send(ch, b, 20, IPCOFF_CHAN_DONTWAIT), 0);
+	/* Two slots, both unread: the third waits, or not at all. */
+	CHECK_EQ(ipcoff_chan_send(ch, b, 30, IPCOFF_CHAN_DONTWAIT), -EAGAIN);
+	CHECK_EQ(ipcoff_chan_recv(c, b, sizeof(b), 0), 10);
+	CHECK_EQ(ipcoff_chan_send(ch, b, 30, IPCOFF_CHAN_DONTWAIT), 0);
+	CHECK_EQ(ipcoff_chan_peek(c, &m, 0), 0);
+	CHECK_EQ(m.len, 20);
+	CHECK_EQ(m.seq, 1);
+	CHECK_EQ(ipcoff_chan_done(c, &m), 0);
+	CHECK_EQ(ipcoff_chan_done(c, &m), -EINVAL);
+	CHECK_EQ(ipcoff_chan_recv(c, b, sizeof(b), 0), 30);
+	CHECK_EQ(ipcoff_chan_recv(c, b, sizeof(b), 0), -EAGAIN);
+	/* The producer's fd: epoll-able. */
+	CHECK(ipcoff_chan_fd(ch) >= 0);
+	CHECK_EQ(ipcoff_chan_progress(ch), 0);
+	ipcoff_chan_close(c);
+	ipcoff_chan_close(ch);
+}
+
+/*
+ * Two consumers; one dies (SIGKILL) holding four messages it peeked at.
+ * The producer goes on: the dead one's slots come back, the other
+ * consumer gets every message. With both gone, a send is -EPIPE.
+ */
+static void test_chan_dead_consumer(void)
+{
+	struct ipcoff_chan_attr a = attr_of(4096, 4);
+	struct ipcoff_chan_info info;
+	struct ipcoff_chan *ch = NULL;
+	struct kid dead, live;
+	char name[64];
+	uint8_t b[8] = { 0 };
+	int wfd = -1;
+
+	chan_name(name, sizeof(name), "deadc");
+	REQUIRE(ipcoff_chan_create(name, &a, &ch) == 0);
+	if (fork_kid(&dead, &wfd) == 0) {
+		ipcoff_chan_close(ch);
+		consumer(wfd, name, 100, a.msg_max, true, 4);
+	}
+	if (fork_kid(&live, &wfd) == 0) {
+		ipcoff_chan_close(ch);
+		consumer(wfd, name, 40, a.msg_max, false, 0);
+	}
+	REQUIRE(dead.pid > 0 && live.pid > 0);
+	REQUIRE(ipcoff_chan_wait_consumers(ch, 2, 30 * SEC_NS) == 0);
+	/* 4 slots; the dead one holds 4 messages: only recovery lets 40 go. */
+	send_all(ch, 40, a.msg_max);
+	{
+		struct rep r;
+		int st = kid_reap(&dead, &r);
+
+		CHECK_EQ(r.line, 0);
+		CHECK_EQ(r.v[0], 4);
+		CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	}
+	CHECK_KID(live);
+	CHECK_EQ(ipcoff_chan_info(ch, &info), 0);
+	CHECK(info.recovered >= 1);
+	CHECK_EQ(ipcoff_chan_progress(ch), 0);
+	CHECK_EQ(ipcoff_chan_info(ch, &info), 0);
+	CHECK_EQ(info.consumers, 0);
+	CHECK_EQ(ipcoff_chan_send(ch, b, 8, 0), -EPIPE);
+	ipcoff_chan_close(ch);
+}
+
+/* The producer closes, or dies: a sleeping consumer gets an error. */
+static void test_chan_producer_gone(void)
+{
+	char name[64];
+	int variant;
+
+	for (variant = 0; variant < 2; variant++) {
+		struct ipcoff_chan *c = NULL;
+		uint8_t b[64];
+		struct kid k;
+		int wfd = -1;
+
+		chan_name(name, sizeof(name), variant ? "killp" : "closep");
+		if (fork_kid(&k, &wfd) == 0) {
+			struct ipcoff_chan_attr a = attr_of(64, 2);
+			struct ipcoff_chan *ch = NULL;
+			struct rep r = { 0 };
+
+			if (ipcoff_chan_create(name, &a, &ch))
+				FAIL(&r, "create");
+			if (write(wfd, &r, sizeof(r)) != (ssize_t)sizeof(r))
+				_exit(3);
+			if (!ch || ipcoff_chan_wait_consumers(ch, 1, 30 * SEC_NS))
+				_exit(1);
+			memset(b, 5, sizeof(b));
+			ipcoff_chan_send(ch, b, 64, 0);
+			/* Let the consumer sleep on an empty channel first. */
+			usleep(200000);
+			if (variant)
+				raise(SIGKILL);
+			ipcoff_chan_close(ch);
+			_exit(0);
+		}
+		REQUIRE(k.pid > 0);
+		{
+			struct rep r;
+
+			REQUIRE(read(k.rfd, &r, sizeof(r)) == (ssize_t)sizeof(r));
+			CHECK_EQ(r.line, 0);
+		}
+		REQUIRE(ipcoff_chan_connect(name, IPCOFF_CHAN_QUIET, &c) == 0);
+		CHECK_EQ(ipcoff_chan_recv(c, b, sizeof(b), 0), 64);
+		CHECK_EQ(ipcoff_chan_recv(c, b, sizeof(b), 0),
+			 variant ? -ECONNRESET : -EPIPE);
+		/* And it stays so. */
+		CHECK_EQ(ipcoff_chan_recv(c, b, sizeof(b), IPCOFF_CHAN_DONTWAIT),
+			 variant ? -ECONNRESET : -EPIPE);
+		ipcoff_chan_close(c);
+		waitpid(k.pid, NULL, 0);
+		close(k.rfd);
+	}
+}
+
+/* A path name, and a consumer that connects before the producer sends. */
+static void test_chan_path_name(void)
+{
+	struct ipcoff_chan_attr a = attr_of(128, 2);
+	struct ipcoff_chan *ch = NULL, *c = NULL;
+	char path[108];
+	uint8_t b[128];
+
+	/* In the build directory: the test leaves nothing elsewhere. */
+	snprintf(path, sizeof(path), "%s/chan-%d",
+		 getenv("IPCOFF_TEST_DIR") ? getenv("IPCOFF_TEST_DIR") : ".",
+		 (int)getpid());
+	REQUIRE(ipcoff_chan_create(path, &a, &ch) == 0);
+	CHECK(access(path, F_OK) == 0);
+	REQUIRE(ipcoff_chan_connect(path, IPCOFF_CHAN_QUIET, &c) == 0);
+	memset(b, 9, sizeof(b));
+	/* The send admits the consumer that is waiting. */
+	CHECK_EQ(ipcoff_chan_send(ch, b, 128, 0), 0);
+	memset(b, 0, sizeof(b));
+	CHECK_EQ(ipcoff_chan_recv(c, b, sizeof(b), 0), 128);
+	CHECK_EQ(b[127], 9);
+	ipcoff_chan_close(c);
+	ipcoff_chan_close(ch);
+	CHECK(access(path, F_OK) != 0);
+}
+
 const struct test channel_tests[] = {
 	{ "pool_claims", test_pool_claims },
 	{ "pool_errors", test_pool_errors },
 	{ "pool_dead_consumer", test_pool_dead_consumer },
 	{ "pool_producer_gone", test_pool_producer_gone },
+	{ "chan_fallback_said", test_chan_fallback_said },
+	{ "chan_errors", test_chan_errors },
+	{ "chan_one_to_many", test_chan_one_to_many },
+	{ "chan_sizes", test_chan_sizes },
+	{ "chan_nonblocking", test_chan_nonblocking },
+	{ "chan_dead_consumer", test_chan_dead_consumer },
+	{ "chan_producer_gone", test_chan_producer_gone },
+	{ "chan_path_name", test_chan_path_name },
 };
 
 const size_t nr_channel_tests = sizeof(channel_tests) /
