@@ -300,12 +300,17 @@ int ipcoff_set_eventfd(struct ipcoff *ipc, int efd)
 	return do_ioctl(ipc, IPCOFF_IOC_SET_EVENTFD, &e);
 }
 
-static int64_t now_ns(void)
+int64_t mono_now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t now_ns(void)
+{
+	return mono_now_ns();
 }
 
 static inline void cpu_relax(void)

@@ -65,4 +65,10 @@ static inline uint64_t copy_needs(const struct ipcoff_copy *req, size_t size)
 int wait_flags(struct ipcoff *ipc, uint64_t target, int64_t timeout_ns,
 	       uint64_t *completed, uint32_t flags);
 
+/* FUTEX_WAKE (shared) of a word the caller changed already (notify.c). */
+int futex_wake_only(uint32_t *word, int nr_wake);
+
+/* CLOCK_MONOTONIC nanoseconds (async.c). */
+int64_t mono_now_ns(void);
+
 #endif /* LIBIPCOFF_INTERNAL_H */

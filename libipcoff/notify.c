@@ -73,6 +73,14 @@ int ipcoff_futex_wake(uint32_t *word, int nr_wake)
 	return ret > INT_MAX ? INT_MAX : (int)ret;
 }
 
+/* FUTEX_WAKE without touching the word: the caller already changed it. */
+int futex_wake_only(uint32_t *word, int nr_wake)
+{
+	long ret = sys_futex(word, FUTEX_WAKE, (uint32_t)nr_wake, NULL);
+
+	return ret < 0 ? -errno : (int)(ret > INT_MAX ? INT_MAX : ret);
+}
+
 int ipcoff_futex_wait(uint32_t *word, uint32_t seen, int64_t timeout_ns)
 {
 	struct timespec ts;

@@ -36,6 +36,7 @@
 #include <ipcoff.h>
 
 #include "fake-module.h"
+#include "harness.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -54,10 +55,10 @@
 /* ------------------------------------------------------------------ */
 /* Harness */
 
-static bool cur_failed;
-static const char *cur_skip;	/* reason, when the test could not run */
+bool cur_failed;
+const char *cur_skip;	/* reason, when the test could not run */
 
-static bool check(bool ok, const char *expr, const char *file, int line)
+bool check(bool ok, const char *expr, const char *file, int line)
 {
 	if (!ok) {
 		printf("# %s:%d: check failed: %s\n", file, line, expr);
@@ -66,8 +67,8 @@ static bool check(bool ok, const char *expr, const char *file, int line)
 	return ok;
 }
 
-static bool check_eq(unsigned long long a, unsigned long long b,
-		     const char *ea, const char *eb, const char *file, int line)
+bool check_eq(unsigned long long a, unsigned long long b,
+	      const char *ea, const char *eb, const char *file, int line)
 {
 	if (a != b) {
 		printf("# %s:%d: check failed: %s == %s (%lld / %#llx vs %lld / %#llx)\n",
@@ -76,15 +77,6 @@ static bool check_eq(unsigned long long a, unsigned long long b,
 	}
 	return a == b;
 }
-
-#define CHECK(c) check(!!(c), #c, __FILE__, __LINE__)
-#define CHECK_EQ(a, b) \
-	check_eq((unsigned long long)(a), (unsigned long long)(b), #a, #b, \
-		 __FILE__, __LINE__)
-#define CHECK_STR(a, b) \
-	check(strcmp((a), (b)) == 0, #a " is \"" b "\"", __FILE__, __LINE__)
-/* Stop the current test when a precondition does not hold. */
-#define REQUIRE(c) do { if (!CHECK(c)) return; } while (0)
 
 static bool memeq_byte(const void *p, unsigned char byte, size_t len)
 {
@@ -3319,10 +3311,7 @@ static void test_notifier_errors(void)
 
 /* ------------------------------------------------------------------ */
 
-static const struct test {
-	const char *name;
-	void (*fn)(void);
-} tests[] = {
+static const struct test tests[] = {
 	{ "engine_name", test_engine_name },
 	{ "engine_name_all_known", test_engine_name_all_known },
 	{ "ep_region_zeroes", test_ep_region_zeroes },
@@ -3387,14 +3376,23 @@ static const struct test {
 	{ "notifier_errors", test_notifier_errors },
 };
 
+/* The wrappers' tests, then the pool and channel tests (test-channel.c). */
+static const struct test *test_at(size_t i)
+{
+	return i < ARRAY_SIZE(tests) ? &tests[i] :
+	       &channel_tests[i - ARRAY_SIZE(tests)];
+}
+
 int main(void)
 {
+	size_t n = ARRAY_SIZE(tests) + nr_channel_tests;
 	unsigned int passed = 0, failed = 0;
 	size_t i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("KTAP version 1\n1..%zu\n", ARRAY_SIZE(tests));
-	for (i = 0; i < ARRAY_SIZE(tests); i++) {
+	printf("KTAP version 1\n1..%zu\n", n);
+	for (i = 0; i < n; i++) {
+		const struct test *t = test_at(i);
 		int fds;
 
 		fake_reset();
@@ -3402,7 +3400,7 @@ int main(void)
 		cur_skip = NULL;
 		fds = count_fds();
 		if (CHECK(fds > 0))
-			tests[i].fn();
+			t->fn();
 		/* The fake's ring is the fake's, not the test's, descriptor. */
 		fake_ring_free();
 		/* Every test leaves the descriptor table as it found it ... */
@@ -3413,7 +3411,7 @@ int main(void)
 
 		/* A skipped test counts as passed: it found nothing wrong. */
 		printf("%s %zu %s%s%s\n", cur_failed ? "not ok" : "ok", i + 1,
-		       tests[i].name, cur_skip && !cur_failed ? " # SKIP " : "",
+		       t->name, cur_skip && !cur_failed ? " # SKIP " : "",
 		       cur_skip && !cur_failed ? cur_skip : "");
 		if (cur_failed)
 			failed++;

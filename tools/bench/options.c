@@ -27,7 +27,7 @@ static void usage(FILE *f)
 "  --workloads LIST     comma list of pingpong,stream,stream-inplace,\n"
 "                       pipeline,video,kv\n"
 "  --transports LIST    comma list of shm,cma,ipcoff/cpu,ipcoff/cpu/async,\n"
-"                       ipcoff/dma,ipcoff/dma/async\n"
+"                       ipcoff/dma,ipcoff/dma/async,channel\n"
 "  --sizes LIST         sizes for pingpong and the streams (64,4K,1M,...)\n"
 "  --repeats N          runs per case (median and spread)\n"
 "  --duration S         measured seconds per run, at least\n"

@@ -24,6 +24,8 @@ const struct transport transports[] = {
 	  &ipcoff_sync_ops },
 	{ "ipcoff/dma/async", "ipcoff", "dma", "async", IPCOFF_ENGINE_DMA, 0,
 	  &ipcoff_async_ops },
+	{ "channel", "channel", "auto", "sync", IPCOFF_ENGINE_AUTO, 0,
+	  &channel_ops },
 };
 
 const unsigned int nr_transports = ARRAY_SIZE(transports);
