@@ -57,9 +57,11 @@ lib:
 tools: lib
 	+$(MAKE) -C tools O=$(TOOLS_OUT) LIBDIR=$(LIB_OUT)
 
-# libipcoff's own tests, natively under ASan and UBSan (no module needed).
+# libipcoff's and the operator tools' own tests, natively under ASan and
+# UBSan (no module needed).
 check-native:
 	+$(MAKE) -C libipcoff O=$(LIB_OUT) check-native
+	+$(MAKE) -C tools O=$(TOOLS_OUT) LIBDIR=$(LIB_OUT) check-native
 
 ksrc:
 	@scripts/extract-ksrc

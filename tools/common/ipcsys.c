@@ -139,7 +139,9 @@ static int read_engine(const char *root, const char *name,
 	if (access(path, R_OK))
 		return -ENOENT;
 	memset(e, 0, sizeof(*e));
-	snprintf(e->name, sizeof(e->name), "%s", name);
+	if (strlen(name) >= sizeof(e->name))
+		return -ENAMETOOLONG;
+	memcpy(e->name, name, strlen(name) + 1);
 	for (i = 0; i < IPCSYS_NR_COUNTERS; i++) {
 		snprintf(path, sizeof(path), "%s/%s/%s", root, name,
 			 ipcsys_counter_names[i]);
@@ -220,7 +222,7 @@ int ipcsys_attrs(const char *dir, const char *prefix, struct ipcsys_attrs *out)
 		if (stat(path, &st) || !S_ISREG(st.st_mode))
 			continue;
 		memset(a, 0, sizeof(*a));
-		snprintf(a->name, sizeof(a->name), "%s", de->d_name);
+		memcpy(a->name, de->d_name, strlen(de->d_name) + 1);
 		a->writable = st.st_mode & 0222;
 		/* Write-only controls have no value to show. */
 		if (!(st.st_mode & 0444) ||

@@ -233,6 +233,7 @@ static void conn_read(struct conn *c, const struct source *src)
 {
 	for (;;) {
 		bool head = false;
+		int status;
 		ssize_t n;
 		char *end;
 
@@ -256,7 +257,8 @@ static void conn_read(struct conn *c, const struct source *src)
 			end = strstr(c->req, "\n\n");
 		if (!end)
 			continue;
-		respond(c, src, http_route(c->req, c->got, &head), head);
+		status = http_route(c->req, c->got, &head);
+		respond(c, src, status, head);
 		return;
 	}
 }
