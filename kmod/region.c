@@ -741,7 +741,9 @@ static u32 ipcoff_region_collect(struct ipcoff_ctx *ctx, u32 scope,
  *
  * The entries are gathered under the lock of the scope, then copied out
  * without it. The live-region counter bounds the buffer: it counts every
- * registered region (and transient pins), so at most that many fit.
+ * registered region (and transient pins), so at most that many fit. A
+ * buffer too large to allocate is ENOMEM, never a warning: the size
+ * comes from user space.
  *
  * Return: 0 or a negative errno as documented for IPCOFF_IOC_REGION_LIST.
  */
@@ -764,7 +766,7 @@ int ipcoff_region_list(struct ipcoff_ctx *ctx, struct ipcoff_region_list *l)
 
 	room = min_t(u64, l->nr_entries, max(ipcoff_live_regions(), 0L));
 	if (room) {
-		infos = kvcalloc(room, ksize, GFP_KERNEL);
+		infos = kvcalloc(room, ksize, GFP_KERNEL | __GFP_NOWARN);
 		if (!infos)
 			return -ENOMEM;
 	}
