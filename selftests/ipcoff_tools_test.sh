@@ -121,51 +121,60 @@ else
 	check "ctl: sched absent, said so" grep -q "scheduler not present" "$work/err"
 fi
 
-"$exporter" -q -l "$addr" &
-exp=$!
-for i in 1 2 3 4 5 6 7 8 9 10; do
-	"$curl" -sf -o /dev/null "$url" && break
-	sleep 1
-done
-"$curl" -sf -o "$work/s1" "$url"
-check "exporter: first scrape" test $? = 0
-check "exporter: module loaded" grep -q '^ipcoff_module_loaded 1$' "$work/s1"
-check "exporter: the holder's regions count" \
-	grew "$(value "$work/s1" ipcoff_regions)" 2 0
+# The HTTP part needs IPv4 on loopback, which the debug kernel lacks.
+if [ ! -d /proc/sys/net/ipv4 ]; then
+	n=$((n + 1))
+	echo "ok $n exporter # SKIP no IPv4 in this kernel"
+else
+	"$exporter" -q -l "$addr" &
+	exp=$!
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		"$curl" -sf -o /dev/null "$url" && break
+		sleep 1
+	done
+	"$curl" -sf -o "$work/s1" "$url"
+	check "exporter: first scrape" test $? = 0
+	check "exporter: module loaded" grep -q '^ipcoff_module_loaded 1$' "$work/s1"
+	check "exporter: the holder's regions count" \
+		grew "$(value "$work/s1" ipcoff_regions)" 2 0
 
-"$helper" copies 20 65536
-"$curl" -sf -o "$work/s2" "$url"
-check "exporter: second scrape" test $? = 0
-k='ipcoff_engine_requests_total\{engine="cpu"\}'
-check "exporter: cpu requests grew by 20" \
-	grew "$(value "$work/s2" "$k")" "$(value "$work/s1" "$k")" 20
-k='ipcoff_engine_bytes_total\{engine="cpu"\}'
-check "exporter: cpu bytes grew by 20 x 64 KiB" \
-	grew "$(value "$work/s2" "$k")" "$(value "$work/s1" "$k")" 1310720
-k='ipcoff_engine_latency_seconds_count\{engine="cpu"\}'
-check "exporter: cpu latency count grew by 20" \
-	grew "$(value "$work/s2" "$k")" "$(value "$work/s1" "$k")" 20
-k='ipcoff_engine_latency_seconds_bucket\{engine="cpu",le="\+Inf"\}'
-check "exporter: +Inf bucket is the count" test \
-	"$(value "$work/s2" "$k")" = \
-	"$(value "$work/s2" 'ipcoff_engine_latency_seconds_count\{engine="cpu"\}')"
-check "exporter: cache counters" grep -q '^ipcoff_cache_bytes_total{action="inject"} ' "$work/s2"
+	"$helper" copies 20 65536
+	"$curl" -sf -o "$work/s2" "$url"
+	check "exporter: second scrape" test $? = 0
+	k='ipcoff_engine_requests_total\{engine="cpu"\}'
+	check "exporter: cpu requests grew by 20" \
+		grew "$(value "$work/s2" "$k")" "$(value "$work/s1" "$k")" 20
+	k='ipcoff_engine_bytes_total\{engine="cpu"\}'
+	check "exporter: cpu bytes grew by 20 x 64 KiB" \
+		grew "$(value "$work/s2" "$k")" "$(value "$work/s1" "$k")" 1310720
+	k='ipcoff_engine_latency_seconds_count\{engine="cpu"\}'
+	check "exporter: cpu latency count grew by 20" \
+		grew "$(value "$work/s2" "$k")" "$(value "$work/s1" "$k")" 20
+	k='ipcoff_engine_latency_seconds_bucket\{engine="cpu",le="\+Inf"\}'
+	check "exporter: +Inf bucket is the count" test \
+		"$(value "$work/s2" "$k")" = \
+		"$(value "$work/s2" 'ipcoff_engine_latency_seconds_count\{engine="cpu"\}')"
+	check "exporter: cache counters" grep -q '^ipcoff_cache_bytes_total{action="inject"} ' "$work/s2"
 
-code=$("$curl" -s -o /dev/null -w '%{http_code}' "http://$addr/")
-check "exporter: 404 elsewhere" test "$code" = 404
-code=$("$curl" -s -o /dev/null -w '%{http_code}' -X POST "$url")
-check "exporter: 405 for POST" test "$code" = 405
-"$curl" -sfI "$url" > "$work/head"
-check "exporter: HEAD" grep -q "version=0.0.4" "$work/head"
+	code=$("$curl" -s -o /dev/null -w '%{http_code}' "http://$addr/")
+	check "exporter: 404 elsewhere" test "$code" = 404
+	code=$("$curl" -s -o /dev/null -w '%{http_code}' -X POST "$url")
+	check "exporter: 405 for POST" test "$code" = 405
+	"$curl" -sfI "$url" > "$work/head"
+	check "exporter: HEAD" grep -q "version=0.0.4" "$work/head"
 
-kill -TERM "$exp"
-wait "$exp"
-check "exporter: SIGTERM ends it with status 0" test $? = 0
+	kill -TERM "$exp"
+	wait "$exp"
+	check "exporter: SIGTERM ends it with status 0" test $? = 0
+
+fi
 
 # For the host: the scrape (promtool) and a transcript (README).
-echo "==== ipcoff scrape begin ===="
-cat "$work/s2"
-echo "==== ipcoff scrape end ===="
+if [ -f "$work/s2" ]; then
+	echo "==== ipcoff scrape begin ===="
+	cat "$work/s2"
+	echo "==== ipcoff scrape end ===="
+fi
 echo "==== ipcoff transcript begin ===="
 for cmd in "status" "engines" "regions" "pinned" "stats" "latency cpu" \
 	   "sched"; do
@@ -173,8 +182,10 @@ for cmd in "status" "engines" "regions" "pinned" "stats" "latency cpu" \
 	# shellcheck disable=SC2086 # cmd is a word list
 	"$ctl" $cmd 2>&1
 done
-echo "\$ curl -s $url | grep -E '^ipcoff_(regions|engine_requests_total|engine_latency_seconds_(count|bucket.*le=\"0.000512\"))'"
-grep -E '^ipcoff_(regions|engine_requests_total|engine_latency_seconds_(count|bucket.*le="0.000512"))' "$work/s2"
+[ ! -f "$work/s2" ] ||
+	echo "\$ curl -s $url | grep -E '^ipcoff_(regions|engine_requests_total|engine_latency_seconds_(count|bucket.*le=\"0.000512\"))'"
+[ ! -f "$work/s2" ] ||
+	grep -E '^ipcoff_(regions|engine_requests_total|engine_latency_seconds_(count|bucket.*le="0.000512"))' "$work/s2"
 echo "==== ipcoff transcript end ===="
 
 kill -TERM "$holder"
