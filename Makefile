@@ -61,9 +61,11 @@ tools: lib
 examples: lib
 	+$(MAKE) -C examples O=$(BUILD)/user/examples LIBDIR=$(LIB_OUT)
 
-# libipcoff's own tests, natively under ASan and UBSan (no module needed).
+# libipcoff's and the operator tools' own tests, natively under ASan and
+# UBSan (no module needed).
 check-native:
 	+$(MAKE) -C libipcoff O=$(LIB_OUT) check-native
+	+$(MAKE) -C tools O=$(TOOLS_OUT) LIBDIR=$(LIB_OUT) check-native
 
 ksrc:
 	@scripts/extract-ksrc
