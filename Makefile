@@ -5,7 +5,7 @@
 #   make                 module for KDIR, libipcoff, tools, selftests
 #   make module KDIR=..  ipcoff.ko against any kernel tree
 #   make modules-all     ipcoff.ko for every kernel scripts/select-kernels picks
-#   make lib|tools|selftests
+#   make lib|tools|examples|selftests
 #   make check           lint, builds, dkms, then the selftests in a QEMU
 #                        guest per kernel (what CI runs)
 #   make demo            ipcoff-demo in a 6.1 guest
@@ -40,7 +40,7 @@ KDIR ?= $(or $(wildcard /lib/modules/$(shell uname -r)/build),$(shell \
 PREFIX ?= /usr/local
 UDEVRULESDIR ?= /etc/udev/rules.d
 
-all: module lib tools selftests
+all: module lib tools examples selftests
 
 module:
 	@test -n "$(KDIR)" || { echo "no KDIR: pass KDIR=<kernel tree>" >&2; exit 1; }
@@ -57,9 +57,15 @@ lib:
 tools: lib
 	+$(MAKE) -C tools O=$(TOOLS_OUT) LIBDIR=$(LIB_OUT)
 
-# libipcoff's own tests, natively under ASan and UBSan (no module needed).
+# Documentation/channels.rst's examples, so they keep compiling.
+examples: lib
+	+$(MAKE) -C examples O=$(BUILD)/user/examples LIBDIR=$(LIB_OUT)
+
+# libipcoff's and the operator tools' own tests, natively under ASan and
+# UBSan (no module needed).
 check-native:
 	+$(MAKE) -C libipcoff O=$(LIB_OUT) check-native
+	+$(MAKE) -C tools O=$(TOOLS_OUT) LIBDIR=$(LIB_OUT) check-native
 
 ksrc:
 	@scripts/extract-ksrc
@@ -96,5 +102,5 @@ install: lib tools
 clean:
 	rm -rf build
 
-.PHONY: all module modules-all lib tools ksrc selftests lint dkms-check check-native \
+.PHONY: all module modules-all lib tools examples ksrc selftests lint dkms-check check-native \
 	check demo bench install clean

@@ -5,7 +5,9 @@
  */
 #include <linux/device.h>
 #include <linux/err.h>
+#include <linux/math64.h>
 #include <linux/module.h>
+#include <linux/percpu.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 
@@ -21,6 +23,74 @@ static struct ipcoff_engine *ipcoff_engines[IPCOFF_ENGINE_COUNT] = {
 	[IPCOFF_ENGINE_DMA] = &ipcoff_engine_dma,
 	[IPCOFF_ENGINE_ELIDE] = &ipcoff_engine_elide,
 };
+
+/**
+ * struct ipcoff_latency - per-CPU latency histograms of every engine
+ * @bucket: counts, by engine id and IPCOFF_LAT_BUCKETS bucket
+ */
+struct ipcoff_latency {
+	u64 bucket[IPCOFF_ENGINE_COUNT][IPCOFF_LAT_BUCKETS];
+};
+
+/* Per CPU, so that completions on many CPUs never share a line. */
+static struct ipcoff_latency __percpu *ipcoff_latency;
+
+/* The bucket of @ns: the least k with ns <= 2^k us, capped at the last. */
+static unsigned int ipcoff_lat_bucket(u64 ns)
+{
+	u64 us = div_u64(ns + NSEC_PER_USEC - 1, NSEC_PER_USEC);
+	unsigned int k = us > 1 ? fls64(us - 1) : 0;
+
+	return min_t(unsigned int, k, IPCOFF_LAT_BUCKETS - 1);
+}
+
+/**
+ * ipcoff_engine_account() - count one completed copy's latency
+ * @e: the engine that ran it
+ * @ns: its submit-to-complete time
+ *
+ * Called from every completion, in any context (DMA callbacks included):
+ * one atomic add and one per-CPU increment, no lock.
+ */
+void ipcoff_engine_account(struct ipcoff_engine *e, u64 ns)
+{
+	atomic64_add(ns, &e->stats.busy_ns);
+	this_cpu_inc(ipcoff_latency->bucket[e->id][ipcoff_lat_bucket(ns)]);
+}
+
+/* Sums the per-CPU histograms of engine @id into @out. */
+static void ipcoff_engine_latency(u32 id, u64 out[IPCOFF_LAT_BUCKETS])
+{
+	int cpu, k;
+
+	memset(out, 0, sizeof(u64) * IPCOFF_LAT_BUCKETS);
+	for_each_possible_cpu(cpu) {
+		const struct ipcoff_latency *l = per_cpu_ptr(ipcoff_latency,
+							     cpu);
+
+		for (k = 0; k < IPCOFF_LAT_BUCKETS; k++)
+			out[k] += READ_ONCE(l->bucket[id][k]);
+	}
+}
+
+/**
+ * ipcoff_engine_init() - allocate the latency histograms
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int ipcoff_engine_init(void)
+{
+	ipcoff_latency = alloc_percpu(struct ipcoff_latency);
+	return ipcoff_latency ? 0 : -ENOMEM;
+}
+
+/**
+ * ipcoff_engine_exit() - free them, once no request can complete any more
+ */
+void ipcoff_engine_exit(void)
+{
+	free_percpu(ipcoff_latency);
+}
 
 /**
  * ipcoff_engines_present() - the engines that can take requests now
@@ -111,6 +181,19 @@ IPCOFF_STAT_SHOW(timeouts, atomic64_read)
 IPCOFF_STAT_SHOW(depth, atomic_read)
 IPCOFF_STAT_SHOW(busy_ns, atomic64_read)
 
+/* The histogram as one line of counts, the fastest bucket first. */
+static ssize_t latency_buckets_show(struct ipcoff_engine *e, char *buf)
+{
+	u64 b[IPCOFF_LAT_BUCKETS];
+	int k, len = 0;
+
+	ipcoff_engine_latency(e->id, b);
+	for (k = 0; k < IPCOFF_LAT_BUCKETS; k++)
+		len += sysfs_emit_at(buf, len, "%llu%c", b[k],
+				     k == IPCOFF_LAT_BUCKETS - 1 ? '\n' : ' ');
+	return len;
+}
+
 /**
  * struct ipcoff_stat_attr - a counter file of one engine
  * @attr: the sysfs attribute
@@ -147,6 +230,7 @@ static struct ipcoff_stat_attr ipcoff_##_name##_stats[] = {		\
 	IPCOFF_STAT(&ipcoff_engine_##_name, timeouts),			\
 	IPCOFF_STAT(&ipcoff_engine_##_name, depth),			\
 	IPCOFF_STAT(&ipcoff_engine_##_name, busy_ns),			\
+	IPCOFF_STAT(&ipcoff_engine_##_name, latency_buckets),		\
 };									\
 static struct attribute *ipcoff_##_name##_attrs[] = {			\
 	&ipcoff_##_name##_stats[0].attr.attr,				\
@@ -157,6 +241,7 @@ static struct attribute *ipcoff_##_name##_attrs[] = {			\
 	&ipcoff_##_name##_stats[5].attr.attr,				\
 	&ipcoff_##_name##_stats[6].attr.attr,				\
 	&ipcoff_##_name##_stats[7].attr.attr,				\
+	&ipcoff_##_name##_stats[8].attr.attr,				\
 	NULL,								\
 };									\
 const struct attribute_group ipcoff_##_name##_stats_group = {		\

@@ -43,6 +43,13 @@ struct ipcoff_engine_stats {
 
 struct ipcoff_request;
 
+/*
+ * Latency histogram buckets per engine: bucket k counts copies whose
+ * submit-to-complete time is at most 2^k microseconds (and above the
+ * previous bound), k = 0..20; the last one counts the slower ones.
+ */
+#define IPCOFF_LAT_BUCKETS	22
+
 /**
  * struct ipcoff_engine - one way of moving bytes
  * @id: IPCOFF_ENGINE_*
@@ -169,6 +176,9 @@ struct ipcoff_engine *ipcoff_engine_pick(u32 want,
 					 const struct ipcoff_request *req);
 u32 ipcoff_engines_present(void);
 void ipcoff_engine_counters(u32 id, struct ipcoff_engine_counters *out);
+void ipcoff_engine_account(struct ipcoff_engine *e, u64 ns);
+int ipcoff_engine_init(void);
+void ipcoff_engine_exit(void);
 extern const struct attribute_group ipcoff_cpu_stats_group;
 extern const struct attribute_group ipcoff_dma_stats_group;
 extern const struct attribute_group ipcoff_elide_stats_group;

@@ -33,6 +33,10 @@ static_assert(sizeof(struct ipcoff_wait) == IPCOFF_WAIT_SIZE_VER0);
 static_assert(sizeof(struct ipcoff_eventfd) == IPCOFF_EVENTFD_SIZE_VER0);
 static_assert(sizeof(struct ipcoff_buf_alloc) == IPCOFF_BUF_ALLOC_SIZE_VER0);
 static_assert(sizeof(struct ipcoff_export) == IPCOFF_EXPORT_SIZE_VER0);
+static_assert(sizeof(struct ipcoff_region_info) ==
+	      IPCOFF_REGION_INFO_SIZE_VER0);
+static_assert(sizeof(struct ipcoff_region_list) ==
+	      IPCOFF_REGION_LIST_SIZE_VER0);
 static_assert(offsetof(struct ipcoff_copy, len) == 80);
 static_assert(offsetof(struct ipcoff_copy, copied) == 104);
 static_assert(offsetof(struct ipcoff_region_reg, handle) == 24);
@@ -50,6 +54,7 @@ union ipcoff_ioc_arg {
 	struct ipcoff_eventfd eventfd;
 	struct ipcoff_buf_alloc buf_alloc;
 	struct ipcoff_export export;
+	struct ipcoff_region_list region_list;
 };
 
 #define IPCOFF_FEATURES (IPCOFF_FEAT_REGISTER | IPCOFF_FEAT_GRANT | \
@@ -59,7 +64,8 @@ union ipcoff_ioc_arg {
 			 IPCOFF_FEAT_DMA_IOVEC | IPCOFF_FEAT_ASYNC | \
 			 IPCOFF_FEAT_EVENTFD | IPCOFF_FEAT_NOTIFY | \
 			 IPCOFF_FEAT_CHUNKED | IPCOFF_FEAT_BUFFERS | \
-			 IPCOFF_FEAT_MOVE | IPCOFF_FEAT_CACHE)
+			 IPCOFF_FEAT_MOVE | IPCOFF_FEAT_CACHE | \
+			 IPCOFF_FEAT_REGION_LIST)
 
 static int ipcoff_ioc_get_info(struct ipcoff_ctx *ctx, void *arg)
 {
@@ -78,7 +84,8 @@ static int ipcoff_ioc_get_info(struct ipcoff_ctx *ctx, void *arg)
 		       BIT_ULL(IPCOFF_NR_RING_SETUP) |
 		       BIT_ULL(IPCOFF_NR_SUBMIT) | BIT_ULL(IPCOFF_NR_WAIT) |
 		       BIT_ULL(IPCOFF_NR_SET_EVENTFD) |
-		       BIT_ULL(IPCOFF_NR_BUF_ALLOC) | BIT_ULL(IPCOFF_NR_EXPORT);
+		       BIT_ULL(IPCOFF_NR_BUF_ALLOC) | BIT_ULL(IPCOFF_NR_EXPORT) |
+		       BIT_ULL(IPCOFF_NR_REGION_LIST);
 	info->module_version = (IPCOFF_VERSION_MAJOR << 16) |
 			       (IPCOFF_VERSION_MINOR << 8) |
 			       IPCOFF_VERSION_PATCH;
@@ -159,6 +166,11 @@ static int ipcoff_ioc_buf_alloc(struct ipcoff_ctx *ctx, void *arg)
 static int ipcoff_ioc_export(struct ipcoff_ctx *ctx, void *arg)
 {
 	return ipcoff_export(ctx, arg);
+}
+
+static int ipcoff_ioc_region_list(struct ipcoff_ctx *ctx, void *arg)
+{
+	return ipcoff_region_list(ctx, arg);
 }
 
 /**
@@ -243,6 +255,11 @@ static const struct ipcoff_ioc_desc ipcoff_ioc_table[] = {
 		.cmd = IPCOFF_IOC_EXPORT,
 		.ksize = sizeof(struct ipcoff_export),
 		.fn = ipcoff_ioc_export,
+	},
+	[IPCOFF_NR_REGION_LIST] = {
+		.cmd = IPCOFF_IOC_REGION_LIST,
+		.ksize = sizeof(struct ipcoff_region_list),
+		.fn = ipcoff_ioc_region_list,
 	},
 };
 

@@ -47,6 +47,8 @@ struct ipcoff_ctx {
  * @owner: context that registered it (NULL for a transient pin); only
  *	compared, never dereferenced
  * @owner_uid: euid of @owner's opener
+ * @owner_pid: thread group that registered it (referenced), for
+ *	IPCOFF_IOC_REGION_LIST; NULL for a transient pin
  * @flags: IPCOFF_REGION_* given at registration
  * @state: IPCOFF_REGION_DEAD and IPCOFF_REGION_CONSUMED bits
  * @grant_lock: protects @grants
@@ -74,6 +76,7 @@ struct ipcoff_region {
 	u64 handle;
 	const struct ipcoff_ctx *owner;
 	kuid_t owner_uid;
+	struct pid *owner_pid;
 	u32 flags;
 	unsigned long state;
 	spinlock_t grant_lock;	/* protects @grants */
@@ -148,6 +151,7 @@ int ipcoff_region_init(void);
 void ipcoff_region_exit(void);
 long ipcoff_pinned_pages(void);
 long ipcoff_live_regions(void);
+int ipcoff_region_list(struct ipcoff_ctx *ctx, struct ipcoff_region_list *l);
 void ipcoff_release_queue(struct work_struct *work);
 
 /* copy.c */

@@ -114,9 +114,12 @@ static int __init ipcoff_init(void)
 {
 	int ret;
 
-	ret = ipcoff_region_init();
+	ret = ipcoff_engine_init();
 	if (ret)
 		return ret;
+	ret = ipcoff_region_init();
+	if (ret)
+		goto err_engine;
 	ret = ipcoff_request_init();
 	if (ret)
 		goto err_region;
@@ -137,6 +140,8 @@ err_request:
 	ipcoff_request_exit();
 err_region:
 	ipcoff_region_exit();
+err_engine:
+	ipcoff_engine_exit();
 	return ret;
 }
 
@@ -147,6 +152,7 @@ static void __exit ipcoff_exit(void)
 	ipcoff_dma_exit();
 	ipcoff_request_exit();
 	ipcoff_region_exit();
+	ipcoff_engine_exit();
 }
 
 module_init(ipcoff_init);

@@ -11,6 +11,7 @@
 #include <linux/hugetlb.h>
 #include <linux/magic.h>
 #include <linux/mm.h>
+#include <linux/pid.h>
 #include <linux/random.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/mm.h>
@@ -163,6 +164,7 @@ static void ipcoff_region_release_work(struct work_struct *work)
 		kfree(g);
 	if (region->notify)
 		ipcoff_ring_put(region->notify);
+	put_pid(region->owner_pid);
 	atomic_long_dec(&ipcoff_nr_regions);
 	kfree_rcu(region, rcu);
 }
@@ -255,6 +257,7 @@ static void ipcoff_region_free(struct ipcoff_region *region)
 {
 	if (region->notify)
 		ipcoff_ring_put(region->notify);
+	put_pid(region->owner_pid);
 	kvfree(region->pages);
 	kfree(region);
 }
@@ -274,6 +277,7 @@ static void ipcoff_region_owned_by(struct ipcoff_region *region,
 {
 	region->owner = ctx;
 	region->owner_uid = ctx->cred->euid;
+	region->owner_pid = get_task_pid(current, PIDTYPE_TGID);
 	if (flags & IPCOFF_REGION_NOTIFY) {
 		region->notify = ipcoff_ring_get(ipcoff_ctx_ring(ctx));
 		region->notify_data = data;
@@ -667,6 +671,123 @@ err_put:
 void ipcoff_region_unclaim(struct ipcoff_region *region)
 {
 	clear_bit(IPCOFF_REGION_CONSUMED, &region->state);
+}
+
+/* Caller keeps @r registered: holds @r's owner's ctx->lock or the table lock. */
+static void ipcoff_region_describe(struct ipcoff_region *r,
+				   struct ipcoff_ctx *ctx,
+				   struct ipcoff_region_info *info)
+{
+	struct ipcoff_grant_entry *g;
+	u32 grants = 0;
+
+	memset(info, 0, sizeof(*info));
+	info->handle = r->handle;
+	info->len = r->len;
+	info->pages = r->npages;
+	info->flags = r->flags;
+	if (r->buf)
+		info->state |= IPCOFF_REGION_INFO_BUFFER;
+	if (r->owner == ctx)
+		info->state |= IPCOFF_REGION_INFO_OWN;
+	if (test_bit(IPCOFF_REGION_CONSUMED, &r->state))
+		info->state |= IPCOFF_REGION_INFO_CONSUMED;
+	spin_lock(&r->grant_lock);
+	list_for_each_entry(g, &r->grants, node)
+		grants++;
+	spin_unlock(&r->grant_lock);
+	info->grants = grants;
+	info->users = max(atomic_read(&r->users), 0);
+	info->owner_pid = pid_vnr(r->owner_pid);
+	info->owner_uid = from_kuid_munged(current_user_ns(), r->owner_uid);
+}
+
+/* Fills up to @room entries; returns how many regions are in the scope. */
+static u32 ipcoff_region_collect(struct ipcoff_ctx *ctx, u32 scope,
+				 struct ipcoff_region_info *infos, u32 room)
+{
+	struct ipcoff_region *r;
+	u32 total = 0;
+	int bkt;
+
+	if (!scope) {
+		mutex_lock(&ctx->lock);
+		list_for_each_entry(r, &ctx->regions, ctx_node) {
+			if (total < room)
+				ipcoff_region_describe(r, ctx, &infos[total]);
+			total++;
+		}
+		mutex_unlock(&ctx->lock);
+		return total;
+	}
+	/* The table holds registered regions only, each with its reference. */
+	spin_lock(&ipcoff_regions_lock);
+	hash_for_each(ipcoff_regions, bkt, r, hnode) {
+		if (scope == IPCOFF_REGION_LIST_UID &&
+		    !uid_eq(r->owner_uid, ctx->cred->euid))
+			continue;
+		if (total < room)
+			ipcoff_region_describe(r, ctx, &infos[total]);
+		total++;
+	}
+	spin_unlock(&ipcoff_regions_lock);
+	return total;
+}
+
+/**
+ * ipcoff_region_list() - IPCOFF_IOC_REGION_LIST: describe regions
+ * @ctx: the calling context
+ * @l: the arguments; @l->count and @l->total are set
+ *
+ * The entries are gathered under the lock of the scope, then copied out
+ * without it. The live-region counter bounds the buffer: it counts every
+ * registered region (and transient pins), so at most that many fit. A
+ * buffer too large to allocate is ENOMEM, never a warning: the size
+ * comes from user space.
+ *
+ * Return: 0 or a negative errno as documented for IPCOFF_IOC_REGION_LIST.
+ */
+int ipcoff_region_list(struct ipcoff_ctx *ctx, struct ipcoff_region_list *l)
+{
+	const size_t ksize = sizeof(struct ipcoff_region_info);
+	struct ipcoff_region_info *infos = NULL;
+	u8 __user *dst = u64_to_user_ptr(l->entries);
+	u32 room, count, total, i;
+	int ret = 0;
+
+	if (l->flags & ~IPCOFF_REGION_LIST_FLAGS ||
+	    l->flags == IPCOFF_REGION_LIST_FLAGS || l->pad ||
+	    l->reserved[0] || l->reserved[1] ||
+	    l->entry_size < IPCOFF_REGION_INFO_SIZE_VER0 ||
+	    l->entry_size > PAGE_SIZE || (l->nr_entries && !l->entries))
+		return -EINVAL;
+	if ((l->flags & IPCOFF_REGION_LIST_ALL) && !capable(CAP_SYS_ADMIN))
+		return -EPERM;
+
+	room = min_t(u64, l->nr_entries, max(ipcoff_live_regions(), 0L));
+	if (room) {
+		infos = kvcalloc(room, ksize, GFP_KERNEL | __GFP_NOWARN);
+		if (!infos)
+			return -ENOMEM;
+	}
+	total = ipcoff_region_collect(ctx, l->flags, infos, room);
+	count = min(total, room);
+
+	for (i = 0; i < count; i++, dst += l->entry_size) {
+		size_t n = min_t(size_t, ksize, l->entry_size);
+
+		if (copy_to_user(dst, &infos[i], n) ||
+		    (l->entry_size > ksize &&
+		     clear_user(dst + ksize, l->entry_size - ksize))) {
+			ret = -EFAULT;
+			goto out_free;
+		}
+	}
+	l->count = count;
+	l->total = total;
+out_free:
+	kvfree(infos);
+	return ret;
 }
 
 /**

@@ -320,8 +320,8 @@ void ipcoff_request_complete(struct ipcoff_request *req, int result,
 
 	req->result = result;
 	req->copied = copied;
-	atomic64_add(ktime_to_ns(ktime_sub(ktime_get(), req->start)),
-		     &s->busy_ns);
+	ipcoff_engine_account(req->engine,
+			      ktime_to_ns(ktime_sub(ktime_get(), req->start)));
 	atomic64_add(copied, &s->bytes);
 	if (result)
 		atomic64_inc(&s->errors);

@@ -521,7 +521,8 @@ static void ipcoff_ring_inject_run(struct ipcoff_ring *r)
  *
  * Waiting NOTIFY entries are moved into the ring first; if any were, it
  * returns at once: they are what the caller waits for. On the way out it
- * runs the injections of the entries posted so far.
+ * runs the injections of the entries posted so far, unless
+ * IPCOFF_WAIT_NO_INJECT.
  *
  * Return: 0, -EINVAL, -ENXIO (no ring), -ETIMEDOUT or -EINTR.
  */
@@ -531,7 +532,7 @@ int ipcoff_ring_wait(struct ipcoff_ctx *ctx, struct ipcoff_wait *w)
 	u32 moved;
 	long ret;
 
-	if (w->flags || w->pad)
+	if (w->flags & ~IPCOFF_WAIT_NO_INJECT || w->pad)
 		return -EINVAL;
 	if (!r)
 		return -ENXIO;
@@ -554,7 +555,8 @@ int ipcoff_ring_wait(struct ipcoff_ctx *ctx, struct ipcoff_wait *w)
 							 ns_to_ktime(w->timeout_ns));
 out:
 	w->completed = READ_ONCE(r->completed);
-	ipcoff_ring_inject_run(r);
+	if (!(w->flags & IPCOFF_WAIT_NO_INJECT))
+		ipcoff_ring_inject_run(r);
 	if (ret == -ERESTARTSYS)
 		return -EINTR;
 	if (ret == -ETIME)

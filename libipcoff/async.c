@@ -147,29 +147,16 @@ uint64_t ipcoff_ring_completed(struct ipcoff_ring *ring)
 	return __atomic_load_n(ring->kcompleted, __ATOMIC_ACQUIRE);
 }
 
-/* The features one SUBMIT request needs beyond IPCOFF_FEAT_ASYNC. */
-static uint64_t submit_needs(const struct ipcoff_copy *req)
-{
-	uint64_t need = 0;
-
-	if (req->src.type == IPCOFF_EP_IOVEC ||
-	    req->dst.type == IPCOFF_EP_IOVEC)
-		need |= IPCOFF_FEAT_IOVEC;
-	if (req->flags & IPCOFF_COPY_CPU_FALLBACK)
-		need |= IPCOFF_FEAT_COPY_FALLBACK;
-	if (req->flags & IPCOFF_COPY_CHUNKED)
-		need |= IPCOFF_FEAT_CHUNKED;
-	return need;
-}
-
-int ipcoff_submit_ex(struct ipcoff *ipc, struct ipcoff_copy *reqs,
-		     unsigned int count, int *error)
+/* SUBMIT of @count requests, each @size bytes long (the caller's struct). */
+static int submit_sized(struct ipcoff *ipc, struct ipcoff_copy *reqs,
+			unsigned int count, int *error, size_t size)
 {
 	struct ipcoff_submit s = {
 		.count = count,
 		.reqs = ptr_to_u64(reqs),
-		.entry_size = sizeof(*reqs),
+		.entry_size = (uint32_t)size,
 	};
+	const unsigned char *req = (const unsigned char *)reqs;
 	uint64_t need = IPCOFF_FEAT_ASYNC;
 	unsigned int i;
 	int dummy, ret;
@@ -178,8 +165,9 @@ int ipcoff_submit_ex(struct ipcoff *ipc, struct ipcoff_copy *reqs,
 		error = &dummy;
 	/* A batch is refused whole when the module lacks what one needs. */
 	ret = count > INT_MAX ? -EINVAL : 0;
-	for (i = 0; i < count && !ret; i++)
-		need |= submit_needs(&reqs[i]);
+	for (i = 0; i < count && !ret; i++, req += size)
+		need |= copy_needs((const struct ipcoff_copy *)(const void *)req,
+				   size);
 	if (!ret)
 		ret = need_features(ipc, need);
 	if (ret) {
@@ -205,16 +193,90 @@ int ipcoff_submit_ex(struct ipcoff *ipc, struct ipcoff_copy *reqs,
 	return (int)s.accepted;
 }
 
-int ipcoff_submit(struct ipcoff *ipc, struct ipcoff_copy *reqs,
-		  unsigned int count)
+/*
+ * struct ipcoff_copy grew to IPCOFF_COPY_SIZE_VER1 in LIBIPCOFF_0.4.
+ * Programs built before it call the LIBIPCOFF_0.2 versions with arrays of
+ * 128-byte structs; programs built since bind to the default versions.
+ */
+int ipcoff_submit_ex_0_2(struct ipcoff *ipc, struct ipcoff_copy *reqs,
+			 unsigned int count, int *error)
 {
-	return ipcoff_submit_ex(ipc, reqs, count, NULL);
+	return submit_sized(ipc, reqs, count, error, IPCOFF_COPY_SIZE_VER0);
+}
+__asm__(".symver ipcoff_submit_ex_0_2, ipcoff_submit_ex@LIBIPCOFF_0.2");
+
+int ipcoff_submit_ex_0_4(struct ipcoff *ipc, struct ipcoff_copy *reqs,
+			 unsigned int count, int *error)
+{
+	return submit_sized(ipc, reqs, count, error, sizeof(*reqs));
+}
+__asm__(".symver ipcoff_submit_ex_0_4, ipcoff_submit_ex@@LIBIPCOFF_0.4");
+
+int ipcoff_submit_0_2(struct ipcoff *ipc, struct ipcoff_copy *reqs,
+		      unsigned int count)
+{
+	return submit_sized(ipc, reqs, count, NULL, IPCOFF_COPY_SIZE_VER0);
+}
+__asm__(".symver ipcoff_submit_0_2, ipcoff_submit@LIBIPCOFF_0.2");
+
+int ipcoff_submit_0_4(struct ipcoff *ipc, struct ipcoff_copy *reqs,
+		      unsigned int count)
+{
+	return submit_sized(ipc, reqs, count, NULL, sizeof(*reqs));
+}
+__asm__(".symver ipcoff_submit_0_4, ipcoff_submit@@LIBIPCOFF_0.4");
+
+/* Flags the uapi refuses together with CLWB or INJECT (EINVAL). */
+#define INJECT_CONFLICTS	(IPCOFF_COPY_CHUNKED | IPCOFF_COPY_MOVE | \
+				 IPCOFF_COPY_CACHE_FLUSH | \
+				 IPCOFF_COPY_CACHE_NONTEMPORAL)
+
+int ipcoff_submit_inject(struct ipcoff *ipc, struct ipcoff_copy *req)
+{
+	struct ipcoff_copy r = *req;
+	bool fields = r.inject_len || r.inject_ranges || r.nr_inject_ranges;
+
+	if (r.len > IPCOFF_INJECT_MAX_LEN)
+		return -EMSGSIZE;
+	/*
+	 * Refused here, not by the module, so that whether a request is
+	 * valid never depends on the module having IPCOFF_FEAT_CACHE.
+	 */
+	if ((r.flags & INJECT_CONFLICTS) ||
+	    (fields && !(r.flags & IPCOFF_COPY_INJECT)))
+		return -EINVAL;
+
+	if (ipcoff_has_feature(ipc, IPCOFF_FEAT_CACHE)) {
+		/*
+		 * CLWB is the action Documentation/cache.rst shows a clear
+		 * gain for, up to 64 KiB. Injection only when asked for: the
+		 * caller's ranges, or the whole message if it gave none.
+		 */
+		if ((r.flags & IPCOFF_COPY_INJECT) && !fields)
+			r.inject_len = (uint32_t)r.len;
+		r.flags |= IPCOFF_COPY_CACHE_CLWB;
+	} else {
+		/* Cache actions change how fast the data is read, not what. */
+		r.flags &= ~COPY_CACHE_FLAGS;
+		r.inject_len = 0;
+		r.inject_ranges = 0;
+		r.nr_inject_ranges = 0;
+	}
+	return submit_sized(ipc, &r, 1, NULL, sizeof(r));
 }
 
 int ipcoff_wait(struct ipcoff *ipc, uint64_t target, int64_t timeout_ns,
 		uint64_t *completed)
 {
-	struct ipcoff_wait w = { .target = target, .timeout_ns = timeout_ns };
+	return wait_flags(ipc, target, timeout_ns, completed, 0);
+}
+
+int wait_flags(struct ipcoff *ipc, uint64_t target, int64_t timeout_ns,
+	       uint64_t *completed, uint32_t flags)
+{
+	struct ipcoff_wait w = {
+		.flags = flags, .target = target, .timeout_ns = timeout_ns,
+	};
 	int ret;
 
 	ret = need_features(ipc, IPCOFF_FEAT_ASYNC);
@@ -238,12 +300,17 @@ int ipcoff_set_eventfd(struct ipcoff *ipc, int efd)
 	return do_ioctl(ipc, IPCOFF_IOC_SET_EVENTFD, &e);
 }
 
-static int64_t now_ns(void)
+int64_t mono_now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t now_ns(void)
+{
+	return mono_now_ns();
 }
 
 static inline void cpu_relax(void)
@@ -270,11 +337,27 @@ static int64_t time_left(int64_t deadline)
 	return left > 0 ? left : 0;
 }
 
+/*
+ * ipcoff_wait_cqe() hands out @cqe. An injection of its destination lines
+ * (IPCOFF_CQE_INJECT) runs in the kernel on this context's next WAIT, in
+ * the calling thread: a WAIT that does not sleep runs it before the
+ * program reads the data, unless @after_wait says the entry was found
+ * right after a WAIT, which ran it already. The injection only changes
+ * how fast the data is read, so a failure here is not the caller's.
+ */
+static int reaped(struct ipcoff *ipc, const struct ipcoff_cqe *cqe,
+		  bool after_wait)
+{
+	if ((cqe->flags & IPCOFF_CQE_INJECT) && !after_wait)
+		ipcoff_wait(ipc, 0, 0, NULL);
+	return 0;
+}
+
 int ipcoff_wait_cqe(struct ipcoff *ipc, struct ipcoff_ring *ring,
 		    int64_t timeout_ns, struct ipcoff_cqe **cqe)
 {
 	int64_t start = 0, deadline = -1, spin_ns;
-	bool flushed = false;
+	bool flushed = false, waited = false;
 	unsigned int i;
 	int ret;
 
@@ -284,7 +367,7 @@ int ipcoff_wait_cqe(struct ipcoff *ipc, struct ipcoff_ring *ring,
 		return ret;
 	*cqe = ipcoff_ring_peek(ring);
 	if (*cqe)
-		return 0;
+		return reaped(ipc, *cqe, false);
 
 	/*
 	 * Poll a little: a copy about to finish costs less than a sleep.
@@ -303,7 +386,7 @@ int ipcoff_wait_cqe(struct ipcoff *ipc, struct ipcoff_ring *ring,
 		for (i = 0; i < WAIT_CQE_SPIN_BATCH; i++) {
 			*cqe = ipcoff_ring_peek(ring);
 			if (*cqe)
-				return 0;
+				return reaped(ipc, *cqe, false);
 			cpu_relax();
 		}
 		if (now_ns() - start >= spin_ns)
@@ -325,7 +408,7 @@ int ipcoff_wait_cqe(struct ipcoff *ipc, struct ipcoff_ring *ring,
 		flags = __atomic_load_n(ring->kflags, __ATOMIC_ACQUIRE);
 		*cqe = ipcoff_ring_peek(ring);
 		if (*cqe)
-			return 0;
+			return reaped(ipc, *cqe, waited);
 		if ((flags & IPCOFF_RING_OVERFLOW) && !flushed) {
 			/*
 			 * Entries already counted in @seen wait in the kernel;
@@ -337,7 +420,7 @@ int ipcoff_wait_cqe(struct ipcoff *ipc, struct ipcoff_ring *ring,
 			ret = ipcoff_wait(ipc, 0, 0, NULL);
 			if (ret)
 				return ret;
-			flushed = true;
+			flushed = waited = true;
 			continue;
 		}
 		if (timeout_ns == 0 || (deadline >= 0 && !time_left(deadline))) {
@@ -348,11 +431,12 @@ int ipcoff_wait_cqe(struct ipcoff *ipc, struct ipcoff_ring *ring,
 			flushed = false;
 		}
 		if (ret == -ETIMEDOUT) {
-			/* Something may have landed on the way out. */
+			/* Something may have landed after the WAIT looked. */
 			*cqe = ipcoff_ring_peek(ring);
-			return *cqe ? 0 : -ETIMEDOUT;
+			return *cqe ? reaped(ipc, *cqe, false) : -ETIMEDOUT;
 		}
 		if (ret)
 			return ret;
+		waited = true;
 	}
 }

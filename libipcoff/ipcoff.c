@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -36,6 +37,13 @@ static_assert(sizeof(struct ipcoff_grant) == IPCOFF_GRANT_SIZE_VER0,
 	      "struct ipcoff_grant size");
 static_assert(sizeof(struct ipcoff_copy) == IPCOFF_COPY_SIZE_VER1,
 	      "struct ipcoff_copy size");
+/* What LIBIPCOFF_0.1-0.3 programs pass ends right before inject_ranges. */
+static_assert(offsetof(struct ipcoff_copy, inject_ranges) ==
+	      IPCOFF_COPY_SIZE_VER0, "struct ipcoff_copy VER0 size");
+/* copy_sized() rebuilds the COPY number for the caller's struct size. */
+static_assert(_IOC(_IOC_DIR(IPCOFF_IOC_COPY), IPCOFF_IOC_MAGIC, IPCOFF_NR_COPY,
+		   sizeof(struct ipcoff_copy)) == IPCOFF_IOC_COPY,
+	      "IPCOFF_IOC_COPY");
 static_assert(sizeof(struct ipcoff_stats) == IPCOFF_STATS_SIZE_VER0,
 	      "struct ipcoff_stats size");
 static_assert(sizeof(struct ipcoff_buf_alloc) == IPCOFF_BUF_ALLOC_SIZE_VER0,
@@ -197,21 +205,38 @@ int ipcoff_revoke(struct ipcoff *ipc, uint64_t handle, uid_t uid)
 	return ipcoff_grant(ipc, handle, uid, 0);
 }
 
-int ipcoff_copy(struct ipcoff *ipc, struct ipcoff_copy *req)
+/*
+ * COPY of a request @size bytes long: the size travels in the ioctl
+ * number, and the module reads and writes back no more than that.
+ */
+static int copy_sized(struct ipcoff *ipc, struct ipcoff_copy *req,
+		      size_t size)
 {
-	uint64_t need = IPCOFF_FEAT_COPY;
 	int ret;
 
-	if (req->src.type == IPCOFF_EP_IOVEC ||
-	    req->dst.type == IPCOFF_EP_IOVEC)
-		need |= IPCOFF_FEAT_IOVEC;
-	if (req->flags & IPCOFF_COPY_CPU_FALLBACK)
-		need |= IPCOFF_FEAT_COPY_FALLBACK;
-	ret = need_features(ipc, need);
+	ret = need_features(ipc, IPCOFF_FEAT_COPY | copy_needs(req, size));
 	if (ret)
 		return ret;
-	return do_ioctl(ipc, IPCOFF_IOC_COPY, req);
+	return do_ioctl(ipc, _IOC(_IOC_DIR(IPCOFF_IOC_COPY), IPCOFF_IOC_MAGIC,
+				  IPCOFF_NR_COPY, size), req);
 }
+
+/*
+ * struct ipcoff_copy grew to IPCOFF_COPY_SIZE_VER1 in LIBIPCOFF_0.4.
+ * Programs built before it call ipcoff_copy@LIBIPCOFF_0.1 with the
+ * 128-byte struct; programs built since bind to the default version.
+ */
+int ipcoff_copy_0_1(struct ipcoff *ipc, struct ipcoff_copy *req)
+{
+	return copy_sized(ipc, req, IPCOFF_COPY_SIZE_VER0);
+}
+__asm__(".symver ipcoff_copy_0_1, ipcoff_copy@LIBIPCOFF_0.1");
+
+int ipcoff_copy_0_4(struct ipcoff *ipc, struct ipcoff_copy *req)
+{
+	return copy_sized(ipc, req, sizeof(*req));
+}
+__asm__(".symver ipcoff_copy_0_4, ipcoff_copy@@LIBIPCOFF_0.4");
 
 int ipcoff_copy_region(struct ipcoff *ipc, uint64_t dst_handle,
 		       uint64_t dst_off, uint64_t src_handle,
@@ -227,7 +252,7 @@ int ipcoff_copy_region(struct ipcoff *ipc, uint64_t dst_handle,
 	};
 	int ret;
 
-	ret = ipcoff_copy(ipc, &req);
+	ret = copy_sized(ipc, &req, sizeof(req));
 	if (copied)
 		*copied = req.copied;
 	return ret;
@@ -250,7 +275,7 @@ static ssize_t copy_iov(struct ipcoff *ipc, uint64_t handle, uint64_t off,
 	req.src = to_region ? local : region;
 	req.dst = to_region ? region : local;
 
-	ret = ipcoff_copy(ipc, &req);
+	ret = copy_sized(ipc, &req, sizeof(req));
 	if (ret)
 		return ret;
 	return (ssize_t)req.copied;

@@ -73,6 +73,14 @@ int ipcoff_futex_wake(uint32_t *word, int nr_wake)
 	return ret > INT_MAX ? INT_MAX : (int)ret;
 }
 
+/* FUTEX_WAKE without touching the word: the caller already changed it. */
+int futex_wake_only(uint32_t *word, int nr_wake)
+{
+	long ret = sys_futex(word, FUTEX_WAKE, (uint32_t)nr_wake, NULL);
+
+	return ret < 0 ? -errno : (int)(ret > INT_MAX ? INT_MAX : ret);
+}
+
 int ipcoff_futex_wait(uint32_t *word, uint32_t seen, int64_t timeout_ns)
 {
 	struct timespec ts;
@@ -97,11 +105,13 @@ int ipcoff_futex_wait(uint32_t *word, uint32_t seen, int64_t timeout_ns)
  * @last: the completed count last acted on
  * @thread: the thread
  * @stop: set by ipcoff_notifier_stop()
+ * @wait_flags: IPCOFF_WAIT_NO_INJECT where the module knows it
  */
 struct ipcoff_notifier {
 	struct ipcoff ipc;
 	uint32_t *word;
 	uint64_t last;
+	uint32_t wait_flags;
 	pthread_t thread;
 	int stop;
 };
@@ -114,9 +124,12 @@ static void *notifier_main(void *arg)
 		uint64_t done = n->last;
 		int ret;
 
-		/* Never consumes entries: it only watches the count move. */
-		ret = ipcoff_wait(&n->ipc, n->last + 1, NOTIFIER_PERIOD_NS,
-				  &done);
+		/*
+		 * Never consumes entries: it only watches the count move.
+		 * Injections are for the consumer's CPU, not this thread's.
+		 */
+		ret = wait_flags(&n->ipc, n->last + 1, NOTIFIER_PERIOD_NS,
+				 &done, n->wait_flags);
 		if (ret == -ETIMEDOUT || ret == -EINTR)
 			continue;
 		if (ret)
@@ -147,8 +160,10 @@ int ipcoff_notifier_start(struct ipcoff *ipc, uint32_t *word,
 		return -ENOMEM;
 	n->ipc = *ipc;
 	n->word = word;
+	if (ipcoff_has_feature(ipc, IPCOFF_FEAT_CACHE))
+		n->wait_flags = IPCOFF_WAIT_NO_INJECT;
 	/* Completions from now on; also fails early without a ring. */
-	ret = ipcoff_wait(ipc, 0, 0, &n->last);
+	ret = wait_flags(ipc, 0, 0, &n->last, n->wait_flags);
 	if (ret)
 		goto err;
 

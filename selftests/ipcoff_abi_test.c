@@ -163,6 +163,31 @@ LAYOUT(ipcoff_export, access, 8);
 LAYOUT(ipcoff_export, fd, 16);
 LAYOUT(ipcoff_export, reserved, 24);
 
+static_assert(IPCOFF_REGION_INFO_SIZE_VER0 == 64, "REGION_INFO_SIZE_VER0");
+static_assert(sizeof(struct ipcoff_region_info) ==
+	      IPCOFF_REGION_INFO_SIZE_VER0, "ipcoff_region_info size");
+LAYOUT(ipcoff_region_info, handle, 0);
+LAYOUT(ipcoff_region_info, len, 8);
+LAYOUT(ipcoff_region_info, pages, 16);
+LAYOUT(ipcoff_region_info, flags, 24);
+LAYOUT(ipcoff_region_info, state, 28);
+LAYOUT(ipcoff_region_info, grants, 32);
+LAYOUT(ipcoff_region_info, users, 36);
+LAYOUT(ipcoff_region_info, owner_pid, 40);
+LAYOUT(ipcoff_region_info, owner_uid, 44);
+LAYOUT(ipcoff_region_info, reserved, 48);
+static_assert(IPCOFF_REGION_LIST_SIZE_VER0 == 48, "REGION_LIST_SIZE_VER0");
+static_assert(sizeof(struct ipcoff_region_list) ==
+	      IPCOFF_REGION_LIST_SIZE_VER0, "ipcoff_region_list size");
+LAYOUT(ipcoff_region_list, flags, 0);
+LAYOUT(ipcoff_region_list, entry_size, 4);
+LAYOUT(ipcoff_region_list, entries, 8);
+LAYOUT(ipcoff_region_list, nr_entries, 16);
+LAYOUT(ipcoff_region_list, count, 20);
+LAYOUT(ipcoff_region_list, total, 24);
+LAYOUT(ipcoff_region_list, pad, 28);
+LAYOUT(ipcoff_region_list, reserved, 32);
+
 /* i386 aligns __u64 to 4 bytes; __aligned_u64 must make these 8. */
 static_assert(_Alignof(struct ipcoff_iovec) == 8, "ipcoff_iovec align");
 static_assert(_Alignof(struct ipcoff_info) == 8, "ipcoff_info align");
@@ -175,6 +200,8 @@ static_assert(_Alignof(struct ipcoff_stats) == 8, "ipcoff_stats align");
 static_assert(_Alignof(struct ipcoff_cqe) == 8, "ipcoff_cqe align");
 static_assert(_Alignof(struct ipcoff_submit) == 8, "ipcoff_submit align");
 static_assert(_Alignof(struct ipcoff_wait) == 8, "ipcoff_wait align");
+static_assert(_Alignof(struct ipcoff_region_info) == 8, "region_info align");
+static_assert(_Alignof(struct ipcoff_region_list) == 8, "region_list align");
 
 /* Command numbers: direction, magic, number and size, all of them. */
 static_assert(IPCOFF_IOC_MAGIC == 0xC9, "magic");
@@ -191,6 +218,7 @@ static_assert(IPCOFF_IOC_WAIT == 0xC020C908u, "WAIT number");
 static_assert(IPCOFF_IOC_SET_EVENTFD == 0x4008C909u, "SET_EVENTFD number");
 static_assert(IPCOFF_IOC_BUF_ALLOC == 0xC030C90Au, "BUF_ALLOC number");
 static_assert(IPCOFF_IOC_EXPORT == 0xC020C90Bu, "EXPORT number");
+static_assert(IPCOFF_IOC_REGION_LIST == 0xC030C90Cu, "REGION_LIST number");
 
 /* Values that travel in the structs. */
 static_assert(IPCOFF_ABI_VERSION == 1, "ABI version");
@@ -209,6 +237,7 @@ static_assert(IPCOFF_COPY_CPU_FALLBACK == 1 && IPCOFF_COPY_LINK == 2 &&
 	      IPCOFF_COPY_INJECT == 128 && IPCOFF_COPY_FLAGS == 255,
 	      "copy flags");
 static_assert(IPCOFF_INJECT_RANGES_MAX == 16, "INJECT_RANGES_MAX");
+static_assert(IPCOFF_WAIT_NO_INJECT == 1, "wait flags");
 static_assert(IPCOFF_CQE_CHUNK == 1 && IPCOFF_CQE_NOTIFY == 2 &&
 	      IPCOFF_CQE_INJECT == 4, "cqe flags");
 static_assert(IPCOFF_ACCESS_READ == 1 && IPCOFF_ACCESS_WRITE == 2 &&
@@ -216,6 +245,11 @@ static_assert(IPCOFF_ACCESS_READ == 1 && IPCOFF_ACCESS_WRITE == 2 &&
 static_assert(IPCOFF_FEAT_REGISTER == 1 && IPCOFF_FEAT_GRANT == 2 &&
 	      IPCOFF_FEAT_COPY == 4 && IPCOFF_FEAT_IOVEC == 8 &&
 	      IPCOFF_FEAT_SINGLE_USE == 16, "feature bits");
+static_assert(IPCOFF_FEAT_REGION_LIST == 1ULL << 20, "REGION_LIST bit");
+static_assert(IPCOFF_REGION_LIST_UID == 1 && IPCOFF_REGION_LIST_ALL == 2 &&
+	      IPCOFF_REGION_LIST_FLAGS == 3, "region list scopes");
+static_assert(IPCOFF_REGION_INFO_BUFFER == 1 && IPCOFF_REGION_INFO_OWN == 2 &&
+	      IPCOFF_REGION_INFO_CONSUMED == 4, "region info state");
 
 #define ALL_FEATURES	(IPCOFF_FEAT_REGISTER | IPCOFF_FEAT_GRANT | \
 			 IPCOFF_FEAT_COPY | IPCOFF_FEAT_IOVEC | \
@@ -223,7 +257,8 @@ static_assert(IPCOFF_FEAT_REGISTER == 1 && IPCOFF_FEAT_GRANT == 2 &&
 			 IPCOFF_FEAT_STATS | IPCOFF_FEAT_COPY_DESCRIPTORS | \
 			 IPCOFF_FEAT_DMA_IOVEC | IPCOFF_FEAT_ASYNC | \
 			 IPCOFF_FEAT_EVENTFD | IPCOFF_FEAT_NOTIFY | \
-			 IPCOFF_FEAT_CHUNKED | IPCOFF_FEAT_BUFFERS)
+			 IPCOFF_FEAT_CHUNKED | IPCOFF_FEAT_BUFFERS | \
+			 IPCOFF_FEAT_REGION_LIST)
 #define ALL_IOCTLS	((1ULL << IPCOFF_NR_GET_INFO) | \
 			 (1ULL << IPCOFF_NR_REGISTER) | \
 			 (1ULL << IPCOFF_NR_UNREGISTER) | \
@@ -234,7 +269,8 @@ static_assert(IPCOFF_FEAT_REGISTER == 1 && IPCOFF_FEAT_GRANT == 2 &&
 			 (1ULL << IPCOFF_NR_WAIT) | \
 			 (1ULL << IPCOFF_NR_SET_EVENTFD) | \
 			 (1ULL << IPCOFF_NR_BUF_ALLOC) | \
-			 (1ULL << IPCOFF_NR_EXPORT))
+			 (1ULL << IPCOFF_NR_EXPORT) | \
+			 (1ULL << IPCOFF_NR_REGION_LIST))
 
 /*
  * Issue @cmd with the struct size @usize in the command number instead of
@@ -357,7 +393,7 @@ TEST_F(abi, unknown_commands)
 		uint8_t b[256];
 	} u;
 	const unsigned long cmds[] = {
-		_IOWR(IPCOFF_IOC_MAGIC, IPCOFF_NR_EXPORT + 1,
+		_IOWR(IPCOFF_IOC_MAGIC, IPCOFF_NR_REGION_LIST + 1,
 		      struct ipcoff_info),
 		_IOWR(IPCOFF_IOC_MAGIC, 0x3f, struct ipcoff_copy),
 		_IO(IPCOFF_IOC_MAGIC, 0xff),
@@ -615,6 +651,38 @@ TEST_F(abi, stats)
 	EXPECT_EQ(0, st2.engine[IPCOFF_ENGINE_CPU].depth);
 	EXPECT_EQ(0, t_unregister(self->fd, h));
 	munmap(a, 4 * ps);
+}
+
+TEST_F(abi, sized_region_list)
+{
+	const size_t k = sizeof(struct ipcoff_region_list);
+	struct ipcoff_region_info e[2];
+	struct ipcoff_region_list l;
+	size_t ps = page_size();
+	uint8_t *buf;
+	uint64_t h;
+
+	buf = mmap(NULL, ps, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	ASSERT_EQ(0, t_register(self->fd, PTR(buf), ps, 0, &h));
+
+	memset(&l, 0, sizeof(l));
+	memset(e, 0, sizeof(e));
+	l.entry_size = sizeof(e[0]);
+	l.entries = PTR(e);
+	l.nr_entries = 2;
+	EXPECT_EQ(0, ioctl_sized(self->fd, IPCOFF_IOC_REGION_LIST, &l, k,
+				 k + 16, -1));
+	EXPECT_EQ(1, l.count);
+	EXPECT_EQ(1, l.total);
+	EXPECT_EQ(h, e[0].handle);
+	EXPECT_EQ(ps, e[0].len);
+	EXPECT_EQ(-E2BIG, ioctl_sized(self->fd, IPCOFF_IOC_REGION_LIST, &l, k,
+				      k + 16, 15));
+	EXPECT_EQ(-EINVAL, ioctl_sized(self->fd, IPCOFF_IOC_REGION_LIST, &l, k,
+				       k - 8, -1));
+	EXPECT_EQ(0, t_unregister(self->fd, h));
 }
 
 TEST_F(abi, round_trip)

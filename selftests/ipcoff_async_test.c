@@ -382,7 +382,9 @@ TEST_F_TIMEOUT(async, wait_timeout_and_signal, 60)
 	signal(SIGALRM, SIG_DFL);
 
 	/* The raw ioctl checks its arguments. */
-	w.flags = 1;
+	w.flags = IPCOFF_WAIT_NO_INJECT << 1;
+	EXPECT_EQ(-EINVAL, t_ioctl(self->ipc.fd, IPCOFF_IOC_WAIT, &w));
+	w.flags = 1U << 31;
 	EXPECT_EQ(-EINVAL, t_ioctl(self->ipc.fd, IPCOFF_IOC_WAIT, &w));
 	w.flags = 0;
 	w.pad = 1;

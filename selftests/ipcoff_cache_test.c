@@ -240,6 +240,13 @@ TEST_F(cache, inject_async_runs_at_wait)
 	/* The write-back ran before the entry was posted. */
 	EXPECT_EQ(clwb + 65536, counter(&self->ipc, CLWB));
 	EXPECT_EQ(before, counter(&self->ipc, INJECT));
+	/* A watcher's WAIT (libipcoff's notifier) leaves it pending. */
+	{
+		struct ipcoff_wait w = { .flags = IPCOFF_WAIT_NO_INJECT };
+
+		EXPECT_EQ(0, ioctl(self->ipc.fd, IPCOFF_IOC_WAIT, &w));
+		EXPECT_EQ(before, counter(&self->ipc, INJECT));
+	}
 	EXPECT_EQ(0, ipcoff_wait(&self->ipc, 0, 0, NULL));
 	EXPECT_EQ(before + 1000, counter(&self->ipc, INJECT));
 	/* Run once. */

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <linux/ipcoff.h>
 
 #ifdef __cplusplus
@@ -85,10 +86,25 @@ int ipcoff_ring_init(struct ipcoff *ipc, unsigned int entries,
 		     struct ipcoff_ring *ring);
 void ipcoff_ring_fini(struct ipcoff_ring *ring);
 
+/*
+ * reqs is an array of the struct ipcoff_copy this header declares: programs
+ * built against an older, shorter one keep their own symbol versions.
+ */
 int ipcoff_submit(struct ipcoff *ipc, struct ipcoff_copy *reqs,
 		  unsigned int count);
 int ipcoff_submit_ex(struct ipcoff *ipc, struct ipcoff_copy *reqs,
 		     unsigned int count, int *error);
+
+/*
+ * Cache-Inject mode (LIBIPCOFF_0.4): one latency-critical message of at
+ * most IPCOFF_INJECT_MAX_LEN bytes, submitted with the producer's CLWB of
+ * the destination and its injection into the consumer's cache when the
+ * consumer reaps the entry; a plain submit when the module lacks
+ * IPCOFF_FEAT_CACHE.
+ */
+#define IPCOFF_INJECT_MAX_LEN	65536
+
+int ipcoff_submit_inject(struct ipcoff *ipc, struct ipcoff_copy *req);
 
 struct ipcoff_cqe *ipcoff_ring_peek(struct ipcoff_ring *ring);
 unsigned int ipcoff_ring_ready(struct ipcoff_ring *ring);
@@ -134,6 +150,155 @@ int ipcoff_buf_alloc(struct ipcoff *ipc, size_t len, uint32_t flags,
 		     size_t *alloc_len);
 int ipcoff_export(struct ipcoff *ipc, uint64_t handle, uint32_t access,
 		  unsigned int flags, int *fd);
+
+/*
+ * Hybrid-Coord buffer pools (LIBIPCOFF_0.5): slots shared by one producer
+ * and up to IPCOFF_POOL_MAX_CONSUMERS consumers. The producer takes a free
+ * slot, submits a copy into it, and the slot is published to every
+ * attached consumer only once the kernel's completion entry for the copy
+ * has been reaped. Each consumer holds one claim bit per published slot
+ * and gives it back with an atomic AND, without a lock; the slot is free
+ * when no bit is left. A consumer whose socket closes (it detached or
+ * died) has its bits cleared by the producer, so no slot is lost.
+ * ipcoff-pool(7) describes the protocol, ipcoff_pool_create(3) the calls.
+ */
+#define IPCOFF_POOL_MAX_SLOTS		64
+#define IPCOFF_POOL_MAX_CONSUMERS	64
+
+/* ipcoff_pool_attr.flags */
+#define IPCOFF_POOL_SHM		(1U << 0)	/* memfd slots, memcpy: no module */
+
+/* ipcoff_pool_info.backing */
+#define IPCOFF_POOL_BACKING_IPCOFF	1	/* ipcoff buffers, kernel copies */
+#define IPCOFF_POOL_BACKING_SHM		2	/* memfd, memcpy */
+
+struct ipcoff_pool;
+
+struct ipcoff_pool_attr {
+	size_t slot_size;	/* bytes per slot (rounded up to pages) */
+	unsigned int slots;	/* 1..IPCOFF_POOL_MAX_SLOTS */
+	unsigned int engine;	/* IPCOFF_ENGINE_* of the copies */
+	unsigned int flags;	/* IPCOFF_POOL_* */
+	uint32_t chunk_size;	/* IPCOFF_COPY_CHUNKED piece size, or 0 */
+	const char *device;	/* NULL: IPCOFF_DEVICE_PATH */
+	uint64_t reserved[4];	/* zero */
+};
+
+/* A published slot as a consumer sees it. */
+struct ipcoff_pool_msg {
+	unsigned int slot;
+	unsigned int pad;
+	uint64_t len;		/* bytes the producer put there */
+	uint64_t seq;		/* producer's message number, from 0 */
+	const void *data;	/* the slot in this process (read-only) */
+};
+
+struct ipcoff_pool_info {
+	unsigned int backing;	/* IPCOFF_POOL_BACKING_* */
+	unsigned int slots;
+	size_t slot_size;
+	unsigned int consumers;	/* attached now (producer) */
+	int consumer;		/* this consumer's index; -1 in the producer */
+	uint64_t published;	/* slots published so far */
+	uint64_t recovered;	/* claims cleared for consumers that left */
+	uint64_t free_slots;	/* producer: slots free now */
+	uint64_t reserved[4];
+};
+
+int ipcoff_pool_create(const struct ipcoff_pool_attr *attr,
+		       struct ipcoff_pool **out);
+int ipcoff_pool_add_consumer(struct ipcoff_pool *p, int sock,
+			     uint64_t cookie);
+int ipcoff_pool_attach(int sock, struct ipcoff_pool **out,
+		       uint64_t *cookie);
+int ipcoff_pool_acquire(struct ipcoff_pool *p, int64_t timeout_ns,
+			unsigned int *slot);
+void *ipcoff_pool_slot(struct ipcoff_pool *p, unsigned int slot);
+int ipcoff_pool_submit(struct ipcoff_pool *p, unsigned int slot,
+		       const struct ipcoff_endpoint *src, uint64_t len,
+		       uint32_t copy_flags);
+int ipcoff_pool_progress(struct ipcoff_pool *p);
+int ipcoff_pool_flush(struct ipcoff_pool *p, int64_t timeout_ns);
+int ipcoff_pool_receive(struct ipcoff_pool *p, int64_t timeout_ns,
+			struct ipcoff_pool_msg *msg);
+int ipcoff_pool_release(struct ipcoff_pool *p, unsigned int slot);
+int ipcoff_pool_fd(struct ipcoff_pool *p);
+int ipcoff_pool_info(struct ipcoff_pool *p, struct ipcoff_pool_info *info);
+void ipcoff_pool_close(struct ipcoff_pool *p);
+
+/*
+ * Message channels (LIBIPCOFF_0.5): one producer, any number of consumers
+ * (each gets every message), found by name. ipcoff-channel(7) tells how.
+ * Without a usable /dev/ipcoff the same calls run on a memfd, memcpy and
+ * futexes; ipcoff_chan_info() says which, and a line on stderr says it
+ * once per process (unless IPCOFF_CHAN_QUIET).
+ */
+struct ipcoff_chan;
+
+/* ipcoff_chan_attr.mode */
+#define IPCOFF_CHAN_MODE_AUTO	0	/* by message size */
+#define IPCOFF_CHAN_MODE_PIPE	1	/* Async-Pipe: chunked copies */
+#define IPCOFF_CHAN_MODE_INJECT	2	/* Cache-Inject: ipcoff_submit_inject */
+#define IPCOFF_CHAN_MODE_HYBRID	3	/* Hybrid-Coord: one copy per message */
+#define IPCOFF_CHAN_MODE_SHM	4	/* no module: memfd + memcpy + futex */
+
+/* ipcoff_chan_attr.flags and ipcoff_chan_connect() flags */
+#define IPCOFF_CHAN_NONBLOCK	(1U << 0)	/* every call as DONTWAIT */
+#define IPCOFF_CHAN_QUIET	(1U << 1)	/* no line about the fallback */
+
+/* Per-call flags of send and receive. */
+#define IPCOFF_CHAN_DONTWAIT	(1U << 0)
+
+struct ipcoff_chan_attr {
+	size_t msg_max;		/* largest message, bytes (required) */
+	unsigned int depth;	/* messages in flight, 1..64 (0: 8) */
+	unsigned int mode;	/* IPCOFF_CHAN_MODE_* */
+	unsigned int engine;	/* IPCOFF_ENGINE_* */
+	unsigned int flags;	/* IPCOFF_CHAN_NONBLOCK, IPCOFF_CHAN_QUIET */
+	const char *device;	/* NULL: IPCOFF_DEVICE_PATH */
+	uint64_t reserved[4];	/* zero */
+};
+
+/* A message received in place (ipcoff_chan_peek()). */
+struct ipcoff_chan_msg {
+	const void *data;
+	uint64_t len;
+	uint64_t seq;		/* the producer's message number */
+	uint64_t priv[2];	/* the library's */
+};
+
+struct ipcoff_chan_info {
+	char transport[16];	/* "ipcoff", "shm" */
+	unsigned int mode;	/* IPCOFF_CHAN_MODE_*, as created */
+	unsigned int engine;
+	size_t msg_max;
+	unsigned int depth;
+	unsigned int consumers;	/* producer: connected now */
+	int producer;		/* 1 in the producer */
+	uint64_t messages;	/* sent (producer) or received */
+	uint64_t recovered;	/* slots taken back from consumers that left */
+	uint64_t reserved[4];
+};
+
+int ipcoff_chan_create(const char *name, const struct ipcoff_chan_attr *attr,
+		       struct ipcoff_chan **out);
+int ipcoff_chan_connect(const char *name, unsigned int flags,
+			struct ipcoff_chan **out);
+int ipcoff_chan_wait_consumers(struct ipcoff_chan *ch, unsigned int n,
+			       int64_t timeout_ns);
+int ipcoff_chan_send(struct ipcoff_chan *ch, const void *buf, size_t len,
+		     unsigned int flags);
+int ipcoff_chan_sendv(struct ipcoff_chan *ch, const struct iovec *iov,
+		      int iovcnt, unsigned int flags);
+ssize_t ipcoff_chan_recv(struct ipcoff_chan *ch, void *buf, size_t cap,
+			 unsigned int flags);
+int ipcoff_chan_peek(struct ipcoff_chan *ch, struct ipcoff_chan_msg *msg,
+		     unsigned int flags);
+int ipcoff_chan_done(struct ipcoff_chan *ch, struct ipcoff_chan_msg *msg);
+int ipcoff_chan_fd(struct ipcoff_chan *ch);
+int ipcoff_chan_progress(struct ipcoff_chan *ch);
+int ipcoff_chan_info(struct ipcoff_chan *ch, struct ipcoff_chan_info *info);
+void ipcoff_chan_close(struct ipcoff_chan *ch);
 
 static inline int ipcoff_has_feature(const struct ipcoff *ipc,
 				     uint64_t feature)

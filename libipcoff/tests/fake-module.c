@@ -12,6 +12,7 @@
  * at SUBMIT, "data arrived" entries go to an overflow list when the ring
  * has no free place that is not promised, the count of entries produced
  * includes those waiting, and WAIT (never anything else) moves them in.
+ * WAIT also runs the injections that IPCOFF_CQE_INJECT entries announce.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -64,6 +65,7 @@ void fake_clear_record(void)
 	fake.last_req = 0;
 	fake.last_arg = NULL;
 	memset(&fake.seen, 0, sizeof(fake.seen));
+	fake.seen_copy_size = 0;
 	memset(&fake.seen_src_iov, 0, sizeof(fake.seen_src_iov));
 	memset(&fake.seen_dst_iov, 0, sizeof(fake.seen_dst_iov));
 	fake.violations = 0;
@@ -86,6 +88,7 @@ void fake_clear_record(void)
 	r->n_seen_reqs = 0;
 	memset(r->wait_log, 0, sizeof(r->wait_log));
 	r->sleeps_with_ready = 0;
+	r->injects_run = 0;
 }
 
 static void ring_free_locked(void)
@@ -108,6 +111,7 @@ static void ring_free_locked(void)
 	r->n_overflow = 0;
 	r->n_pending = 0;
 	r->efd = -1;
+	r->inject_pending = 0;
 }
 
 void fake_ring_free(void)
@@ -226,6 +230,8 @@ static void ring_write(const struct ipcoff_cqe *cqe)
 
 	ring_cqes()[r->ktail & (r->entries - 1)] = *cqe;
 	r->ktail++;
+	if (cqe->flags & IPCOFF_CQE_INJECT)
+		r->inject_pending++;
 	__atomic_store_n(ring_word(FAKE_RING_TAIL_OFF), r->ktail,
 			 __ATOMIC_RELEASE);
 }
@@ -566,17 +572,76 @@ static int fake_endpoint(const struct ipcoff_endpoint *ep, uint64_t len,
 	}
 }
 
+/*
+ * The MOVE and cache-action rules of the uapi header. A module without
+ * IPCOFF_FEAT_CACHE (or IPCOFF_FEAT_MOVE) refuses the flags as unknown;
+ * the library checks the feature first, so that is a violation here.
+ */
+static int fake_check_cache(const struct ipcoff_copy *req)
+{
+	const uint32_t cache = IPCOFF_COPY_CACHE_CLWB |
+			       IPCOFF_COPY_CACHE_FLUSH |
+			       IPCOFF_COPY_CACHE_NONTEMPORAL |
+			       IPCOFF_COPY_INJECT;
+	const struct ipcoff_range *range;
+	uint32_t f = req->flags, i;
+	bool fields = req->inject_len || req->inject_ranges ||
+		      req->nr_inject_ranges;
+
+	if (((f & cache) || fields) &&
+	    !(fake.info.features & IPCOFF_FEAT_CACHE)) {
+		fake.violations++;
+		return EINVAL;
+	}
+	if ((f & IPCOFF_COPY_MOVE) && !(fake.info.features & IPCOFF_FEAT_MOVE)) {
+		fake.violations++;
+		return EINVAL;
+	}
+	if ((f & IPCOFF_COPY_CACHE_CLWB) && (f & IPCOFF_COPY_CACHE_FLUSH))
+		return EINVAL;
+	if ((f & IPCOFF_COPY_CACHE_NONTEMPORAL) &&
+	    ((f & (IPCOFF_COPY_CACHE_CLWB | IPCOFF_COPY_CACHE_FLUSH |
+		   IPCOFF_COPY_MOVE)) ||
+	     req->engine == IPCOFF_ENGINE_DMA ||
+	     req->engine == IPCOFF_ENGINE_ELIDE))
+		return EINVAL;
+	if ((f & (IPCOFF_COPY_CACHE_CLWB | IPCOFF_COPY_CACHE_FLUSH)) &&
+	    (f & IPCOFF_COPY_MOVE))
+		return EINVAL;
+	if (!(f & IPCOFF_COPY_INJECT))
+		return fields ? EINVAL : 0;
+	if (f & IPCOFF_COPY_CHUNKED)
+		return EINVAL;
+	/* One range: inject_len, or the ranges instead of it. */
+	if (!req->inject_len == !req->nr_inject_ranges ||
+	    !req->nr_inject_ranges != !req->inject_ranges ||
+	    req->inject_len > req->len ||
+	    req->nr_inject_ranges > IPCOFF_INJECT_RANGES_MAX)
+		return EINVAL;
+	range = (const struct ipcoff_range *)(uintptr_t)req->inject_ranges;
+	for (i = 0; i < req->nr_inject_ranges; i++)
+		if (!range[i].len || range[i].offset > req->len ||
+		    range[i].len > req->len - range[i].offset)
+			return EINVAL;
+	return 0;
+}
+
 /* What COPY and SUBMIT both check in a request. */
 static int fake_check_request(const struct ipcoff_copy *req, bool async,
 			      unsigned char **src, unsigned char **dst)
 {
-	uint32_t flags = async ? IPCOFF_COPY_FLAGS : IPCOFF_COPY_CPU_FALLBACK;
+	uint32_t flags = IPCOFF_COPY_FLAGS;
 	struct ipcoff_iovec dummy;
 	int err;
 
+	if (!async)
+		flags &= ~(IPCOFF_COPY_LINK | IPCOFF_COPY_CHUNKED);
 	if ((req->flags & ~flags) || req->reserved || !req->len ||
 	    req->engine >= IPCOFF_ENGINE_COUNT)
 		return EINVAL;
+	err = fake_check_cache(req);
+	if (err)
+		return err;
 	if (req->flags & IPCOFF_COPY_CHUNKED) {
 		if (req->chunk_size < IPCOFF_CHUNK_MIN ||
 		    (req->flags & IPCOFF_COPY_LINK))
@@ -595,33 +660,56 @@ static int fake_check_request(const struct ipcoff_copy *req, bool async,
 	return err;
 }
 
-static int fake_copy(struct ipcoff_copy *req)
+/* What the library sends: the struct of LIBIPCOFF_0.4 or the older one. */
+static bool known_copy_size(size_t size)
 {
+	return size == IPCOFF_COPY_SIZE_VER0 || size == IPCOFF_COPY_SIZE_VER1;
+}
+
+/*
+ * COPY with the struct size from the ioctl number: read that many bytes,
+ * zero-extended, and write back no more (as the module does).
+ */
+static int fake_copy(void *arg, size_t usize)
+{
+	struct ipcoff_copy k, *req = &k;
 	unsigned char *src = NULL, *dst = NULL;
 	int err;
 
-	memcpy(&fake.seen.copy, req, sizeof(*req));
+	fake.seen_copy_size = (unsigned int)usize;
+	if (!known_copy_size(usize)) {
+		fake.violations++;
+		return EINVAL;
+	}
+	memset(&k, 0, sizeof(k));
+	memcpy(&k, arg, usize);
+	memcpy(&fake.seen.copy, &k, sizeof(k));
 	err = fake_check_request(req, false, &src, &dst);
 	if (err)
-		return err;
+		goto out;
 	if (fake.err) {
 		req->copied = fake.partial;
-		return fake.err;
+		err = fake.err;
+		goto out;
 	}
 	if (req->src.type == IPCOFF_EP_REGION &&
 	    req->dst.type == IPCOFF_EP_REGION &&
 	    req->src.offset < req->dst.offset + req->len &&
-	    req->dst.offset < req->src.offset + req->len)
-		return EINVAL;
+	    req->dst.offset < req->src.offset + req->len) {
+		err = EINVAL;
+		goto out;
+	}
 
 	req->engine = IPCOFF_ENGINE_CPU;
 	if (fake.override_copied) {
 		req->copied = fake.copied;
-		return 0;
+		goto out;
 	}
 	memcpy(dst, src, req->len);
 	req->copied = req->len;
-	return 0;
+out:
+	memcpy(arg, &k, usize);
+	return err;
 }
 
 static int fake_ring_setup(struct ipcoff_ring_setup *rs)
@@ -691,6 +779,8 @@ static int fake_submit_one(const struct ipcoff_copy *req, bool last)
 		c->user_data = req->user_data;
 		c->result = (int64_t)len;
 		c->flags = chunk ? IPCOFF_CQE_CHUNK : 0;
+		if (req->flags & IPCOFF_COPY_INJECT)
+			c->flags |= IPCOFF_CQE_INJECT;
 		c->engine = IPCOFF_ENGINE_CPU;
 		c->latency_ns = 1000;
 		c->offset = chunk ? k * chunk : 0;
@@ -719,21 +809,25 @@ static int fake_submit(struct ipcoff_submit *s)
 		return EINVAL;
 	if (!r->set_up)
 		return ENXIO;
-	/* The library passes its own struct size: that is all it has. */
-	if (s->entry_size != sizeof(struct ipcoff_copy))
+	/* The library passes its caller's struct size: that is all it has. */
+	if (!known_copy_size(s->entry_size))
 		fake.violations++;
 
 	base = (const unsigned char *)(uintptr_t)s->reqs;
 	for (i = 0; i < s->count; i++) {
-		const struct ipcoff_copy *req = (const void *)
-			(base + (size_t)i * s->entry_size);
+		struct ipcoff_copy req;
 
+		/* Each entry zero-extended from entry_size, no byte more. */
+		memset(&req, 0, sizeof(req));
+		memcpy(&req, base + (size_t)i * s->entry_size,
+		       s->entry_size < sizeof(req) ? s->entry_size :
+		       sizeof(req));
 		if (r->n_seen_reqs < FAKE_RING_SEEN_REQS)
-			r->seen_reqs[r->n_seen_reqs++] = *req;
+			r->seen_reqs[r->n_seen_reqs++] = req;
 		if (r->accept_max && i >= r->accept_max)
 			err = r->refuse_err ? r->refuse_err : EAGAIN;
 		else
-			err = fake_submit_one(req, i + 1 == s->count);
+			err = fake_submit_one(&req, i + 1 == s->count);
 		if (err)
 			break;
 	}
@@ -767,11 +861,14 @@ static int fake_wait(struct ipcoff_wait *w)
 	r->waits++;
 	if (fake.err)
 		return fake.err;
-	if (w->flags || w->pad)
+	/* A module without cache actions knows no WAIT flag. */
+	if (w->pad || (w->flags & ~IPCOFF_WAIT_NO_INJECT) ||
+	    (w->flags && !(fake.info.features & IPCOFF_FEAT_CACHE)))
 		return EINVAL;
 	if (!r->set_up)
 		return ENXIO;
 	if (call) {
+		call->flags = w->flags;
 		call->target = w->target;
 		call->timeout_ns = w->timeout_ns;
 		call->completed = r->completed;
@@ -827,8 +924,20 @@ static int fake_wait(struct ipcoff_wait *w)
 			fake.violations++;
 		}
 	}
+	/* Pending injections run in the waiter's context, however it ends. */
+	if (!(w->flags & IPCOFF_WAIT_NO_INJECT)) {
+		if (call)
+			call->injected = r->inject_pending;
+		r->injects_run += r->inject_pending;
+		r->inject_pending = 0;
+	}
 	w->completed = r->completed;
-	return r->completed >= w->target ? 0 : ETIMEDOUT;
+	err = r->completed >= w->target ? 0 : ETIMEDOUT;
+	if (err && r->post_on_timeout) {
+		r->post_on_timeout = false;
+		ring_post_locked(&r->timeout_cqe);
+	}
+	return err;
 }
 
 /* Is @fd an eventfd? The module asks eventfd_ctx_fdget() the same. */
@@ -900,8 +1009,10 @@ int __wrap_ioctl(int fd, unsigned long req, ...)
 		err = fake_unregister(arg);
 	} else if (req == IPCOFF_IOC_GRANT) {
 		err = fake_grant(arg);
-	} else if (req == IPCOFF_IOC_COPY) {
-		err = fake_copy(arg);
+	} else if (_IOC_TYPE(req) == IPCOFF_IOC_MAGIC &&
+		   _IOC_NR(req) == IPCOFF_NR_COPY &&
+		   _IOC_DIR(req) == _IOC_DIR(IPCOFF_IOC_COPY)) {
+		err = fake_copy(arg, _IOC_SIZE(req));
 	} else if (req == IPCOFF_IOC_RING_SETUP) {
 		err = fake_ring_setup(arg);
 	} else if (req == IPCOFF_IOC_SUBMIT) {

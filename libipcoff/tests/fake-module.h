@@ -50,6 +50,8 @@ struct fake_wait_call {
 	int64_t timeout_ns;
 	uint64_t completed;	/* at entry, before anything moved */
 	unsigned int flushed;	/* overflow entries the WAIT moved in */
+	unsigned int injected;	/* IPCOFF_CQE_INJECT entries it ran */
+	uint32_t flags;		/* IPCOFF_WAIT_* */
 	bool slept;		/* the count was below target after the flush */
 	bool slept_ready;	/* ... while the ring held entries */
 };
@@ -72,6 +74,9 @@ struct fake_ring {
 	int wait_err;			/* WAIT fails with this errno */
 	struct fake_on_sleep on_sleep[FAKE_RING_ON_SLEEP_MAX];
 	unsigned int n_on_sleep;	/* one posted per sleeping WAIT */
+	/* Posted once as a WAIT times out, after it looked: a late entry. */
+	bool post_on_timeout;
+	struct ipcoff_cqe timeout_cqe;
 
 	/* State. */
 	bool set_up;
@@ -87,6 +92,7 @@ struct fake_ring {
 	struct ipcoff_cqe pending[FAKE_RING_PENDING_MAX];
 	unsigned int n_pending;
 	int efd;			/* SET_EVENTFD's eventfd, or -1 */
+	unsigned int inject_pending;	/* INJECT entries the next WAIT runs */
 
 	/* Record. */
 	unsigned int maps;		/* library mmaps of the device */
@@ -102,6 +108,7 @@ struct fake_ring {
 	unsigned int n_seen_reqs;
 	struct fake_wait_call wait_log[FAKE_RING_WAIT_LOG];
 	unsigned int sleeps_with_ready;	/* WAITs that slept with entries */
+	unsigned int injects_run;	/* injections WAITs ran */
 };
 
 struct fake_module {
@@ -137,6 +144,8 @@ struct fake_module {
 		struct ipcoff_buf_alloc buf_alloc;
 		struct ipcoff_export export;
 	} seen;				/* the argument as it arrived */
+	/* COPY: the size in the ioctl number; seen.copy is zero-extended. */
+	unsigned int seen_copy_size;
 	struct ipcoff_iovec seen_src_iov;	/* first segment, IOVEC src */
 	struct ipcoff_iovec seen_dst_iov;	/* first segment, IOVEC dst */
 	unsigned int violations;	/* requests no library call sends */

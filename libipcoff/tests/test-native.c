@@ -12,7 +12,9 @@
  * when any test failed. Built and run by `make -C libipcoff check-native`.
  */
 #define _GNU_SOURCE
+#include <assert.h>
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -34,6 +36,7 @@
 #include <ipcoff.h>
 
 #include "fake-module.h"
+#include "harness.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -46,14 +49,16 @@
 			IPCOFF_FEAT_NOTIFY | IPCOFF_FEAT_CHUNKED)
 /* Everything, with buffers and export fds. */
 #define BUFFER_FEATURES (ASYNC_FEATURES | IPCOFF_FEAT_BUFFERS)
+/* Everything, with page exchange and cache actions. */
+#define CACHE_FEATURES (BUFFER_FEATURES | IPCOFF_FEAT_MOVE | IPCOFF_FEAT_CACHE)
 
 /* ------------------------------------------------------------------ */
 /* Harness */
 
-static bool cur_failed;
-static const char *cur_skip;	/* reason, when the test could not run */
+bool cur_failed;
+const char *cur_skip;	/* reason, when the test could not run */
 
-static bool check(bool ok, const char *expr, const char *file, int line)
+bool check(bool ok, const char *expr, const char *file, int line)
 {
 	if (!ok) {
 		printf("# %s:%d: check failed: %s\n", file, line, expr);
@@ -62,8 +67,8 @@ static bool check(bool ok, const char *expr, const char *file, int line)
 	return ok;
 }
 
-static bool check_eq(unsigned long long a, unsigned long long b,
-		     const char *ea, const char *eb, const char *file, int line)
+bool check_eq(unsigned long long a, unsigned long long b,
+	      const char *ea, const char *eb, const char *file, int line)
 {
 	if (a != b) {
 		printf("# %s:%d: check failed: %s == %s (%lld / %#llx vs %lld / %#llx)\n",
@@ -72,15 +77,6 @@ static bool check_eq(unsigned long long a, unsigned long long b,
 	}
 	return a == b;
 }
-
-#define CHECK(c) check(!!(c), #c, __FILE__, __LINE__)
-#define CHECK_EQ(a, b) \
-	check_eq((unsigned long long)(a), (unsigned long long)(b), #a, #b, \
-		 __FILE__, __LINE__)
-#define CHECK_STR(a, b) \
-	check(strcmp((a), (b)) == 0, #a " is \"" b "\"", __FILE__, __LINE__)
-/* Stop the current test when a precondition does not hold. */
-#define REQUIRE(c) do { if (!CHECK(c)) return; } while (0)
 
 static bool memeq_byte(const void *p, unsigned char byte, size_t len)
 {
@@ -657,6 +653,34 @@ static long op_copy_fallback(struct ipcoff *ipc)
 	return ipcoff_copy(ipc, &req);
 }
 
+/* A region to region copy of 16 bytes with @flags, through COPY. */
+static long copy_flags(struct ipcoff *ipc, uint32_t flags,
+		       uint32_t inject_len)
+{
+	struct ipcoff_copy req = {
+		.len = 16, .flags = flags, .inject_len = inject_len,
+	};
+
+	ipcoff_ep_region(&req.src, FAKE_REGION_HANDLE, 0);
+	ipcoff_ep_region(&req.dst, FAKE_REGION_HANDLE, 100);
+	return ipcoff_copy(ipc, &req);
+}
+
+static long op_copy_move(struct ipcoff *ipc)
+{
+	return copy_flags(ipc, IPCOFF_COPY_MOVE, 0);
+}
+
+static long op_copy_clwb(struct ipcoff *ipc)
+{
+	return copy_flags(ipc, IPCOFF_COPY_CACHE_CLWB, 0);
+}
+
+static long op_copy_inject(struct ipcoff *ipc)
+{
+	return copy_flags(ipc, IPCOFF_COPY_INJECT, 8);
+}
+
 /* The asynchronous calls each start from a fresh ring of the fake. */
 static long op_ring_init(struct ipcoff *ipc)
 {
@@ -697,15 +721,19 @@ static long op_submit_iovec(struct ipcoff *ipc)
 	return submit_one(ipc, &req);
 }
 
-static long op_submit_fallback(struct ipcoff *ipc)
+/* A 16-byte region to region request with @flags. */
+static long submit_rr(struct ipcoff *ipc, uint32_t flags)
 {
-	struct ipcoff_copy req = {
-		.len = 16, .flags = IPCOFF_COPY_CPU_FALLBACK,
-	};
+	struct ipcoff_copy req = { .len = 16, .flags = flags };
 
 	ipcoff_ep_region(&req.src, FAKE_REGION_HANDLE, 0);
 	ipcoff_ep_region(&req.dst, FAKE_REGION_HANDLE, 100);
 	return submit_one(ipc, &req);
+}
+
+static long op_submit_fallback(struct ipcoff *ipc)
+{
+	return submit_rr(ipc, IPCOFF_COPY_CPU_FALLBACK);
 }
 
 static long op_submit_chunked(struct ipcoff *ipc)
@@ -720,6 +748,42 @@ static long op_submit_chunked(struct ipcoff *ipc)
 	ipcoff_ep_region(&req.src, FAKE_REGION_HANDLE, 0);
 	ipcoff_ep_iovec(&req.dst, &iov, 1);
 	return submit_one(ipc, &req);
+}
+
+static long op_submit_move(struct ipcoff *ipc)
+{
+	return submit_rr(ipc, IPCOFF_COPY_MOVE);
+}
+
+static long op_submit_nontemporal(struct ipcoff *ipc)
+{
+	return submit_rr(ipc, IPCOFF_COPY_CACHE_NONTEMPORAL);
+}
+
+/* Inject ranges alone, no flag of their own in the gating. */
+static long op_submit_inject_ranges(struct ipcoff *ipc)
+{
+	static const struct ipcoff_range range = { .offset = 4, .len = 8 };
+	struct ipcoff_copy req = {
+		.len = 16, .flags = IPCOFF_COPY_INJECT,
+		.inject_ranges = (uintptr_t)&range, .nr_inject_ranges = 1,
+	};
+
+	ipcoff_ep_region(&req.src, FAKE_REGION_HANDLE, 0);
+	ipcoff_ep_region(&req.dst, FAKE_REGION_HANDLE, 100);
+	return submit_one(ipc, &req);
+}
+
+/* Cache-Inject needs only what a submit needs: without cache, plain. */
+static long op_submit_inject(struct ipcoff *ipc)
+{
+	struct ipcoff_copy req = { .len = 16 };
+
+	ipcoff_ep_region(&req.src, FAKE_REGION_HANDLE, 0);
+	ipcoff_ep_region(&req.dst, FAKE_REGION_HANDLE, 100);
+	if (!fake_ring_create(16))
+		return -ENOMEM;
+	return ipcoff_submit_inject(ipc, &req);
 }
 
 static long op_wait(struct ipcoff *ipc)
@@ -813,6 +877,12 @@ static const struct gated_op {
 	  IPCOFF_IOC_COPY },
 	{ "copy CPU_FALLBACK", op_copy_fallback,
 	  IPCOFF_FEAT_COPY | IPCOFF_FEAT_COPY_FALLBACK, IPCOFF_IOC_COPY },
+	{ "copy MOVE", op_copy_move, IPCOFF_FEAT_COPY | IPCOFF_FEAT_MOVE,
+	  IPCOFF_IOC_COPY },
+	{ "copy CACHE_CLWB", op_copy_clwb, IPCOFF_FEAT_COPY | IPCOFF_FEAT_CACHE,
+	  IPCOFF_IOC_COPY },
+	{ "copy INJECT", op_copy_inject, IPCOFF_FEAT_COPY | IPCOFF_FEAT_CACHE,
+	  IPCOFF_IOC_COPY },
 	{ "ring_init", op_ring_init, IPCOFF_FEAT_ASYNC, IPCOFF_IOC_RING_SETUP },
 	{ "submit", op_submit, IPCOFF_FEAT_ASYNC, IPCOFF_IOC_SUBMIT },
 	{ "submit iovec", op_submit_iovec,
@@ -821,6 +891,14 @@ static const struct gated_op {
 	  IPCOFF_FEAT_ASYNC | IPCOFF_FEAT_COPY_FALLBACK, IPCOFF_IOC_SUBMIT },
 	{ "submit CHUNKED", op_submit_chunked,
 	  IPCOFF_FEAT_ASYNC | IPCOFF_FEAT_IOVEC | IPCOFF_FEAT_CHUNKED,
+	  IPCOFF_IOC_SUBMIT },
+	{ "submit MOVE", op_submit_move, IPCOFF_FEAT_ASYNC | IPCOFF_FEAT_MOVE,
+	  IPCOFF_IOC_SUBMIT },
+	{ "submit CACHE_NONTEMPORAL", op_submit_nontemporal,
+	  IPCOFF_FEAT_ASYNC | IPCOFF_FEAT_CACHE, IPCOFF_IOC_SUBMIT },
+	{ "submit inject_ranges", op_submit_inject_ranges,
+	  IPCOFF_FEAT_ASYNC | IPCOFF_FEAT_CACHE, IPCOFF_IOC_SUBMIT },
+	{ "submit_inject", op_submit_inject, IPCOFF_FEAT_ASYNC,
 	  IPCOFF_IOC_SUBMIT },
 	{ "wait", op_wait, IPCOFF_FEAT_ASYNC, IPCOFF_IOC_WAIT },
 	{ "set_eventfd", op_set_eventfd,
@@ -839,7 +917,10 @@ static const struct gated_op {
 	{ "export", op_export, IPCOFF_FEAT_BUFFERS, IPCOFF_IOC_EXPORT },
 };
 
-/* Every wrapper under every one of the 2048 subsets of the known bits. */
+/*
+ * Every wrapper under every one of the 8192 subsets of the known bits. The
+ * fake module has them all: what the library lets through, it takes.
+ */
 static void test_feature_gating(void)
 {
 	static const uint64_t bits[] = {
@@ -847,14 +928,14 @@ static void test_feature_gating(void)
 		IPCOFF_FEAT_IOVEC, IPCOFF_FEAT_SINGLE_USE,
 		IPCOFF_FEAT_COPY_FALLBACK, IPCOFF_FEAT_ASYNC,
 		IPCOFF_FEAT_EVENTFD, IPCOFF_FEAT_NOTIFY, IPCOFF_FEAT_CHUNKED,
-		IPCOFF_FEAT_BUFFERS,
+		IPCOFF_FEAT_BUFFERS, IPCOFF_FEAT_MOVE, IPCOFF_FEAT_CACHE,
 	};
 	struct ipcoff ipc;
 	unsigned int mask;
 	size_t i, b;
 	long ret;
 
-	REQUIRE(open_fake(&ipc, ALL_FEATURES));
+	REQUIRE(open_fake(&ipc, CACHE_FEATURES));
 	for (i = 0; i < ARRAY_SIZE(gated_ops); i++) {
 		const struct gated_op *op = &gated_ops[i];
 
@@ -1230,6 +1311,7 @@ static void test_copy_passes_request_through(void)
 	ret = ipcoff_copy(&ipc, &req);
 	CHECK_EQ(ret, 0);
 	check_one_ioctl(&ipc, IPCOFF_IOC_COPY);
+	CHECK_EQ(fake.seen_copy_size, sizeof(req));
 	/* The caller's struct itself is the argument, outputs land in it. */
 	CHECK(fake.last_arg == &req);
 	CHECK_EQ(fake.seen.copy.user_data, 0xfeedfacecafebeefULL);
@@ -1240,10 +1322,10 @@ static void test_copy_passes_request_through(void)
 
 	/* Malformed requests are not "fixed up" on the way. */
 	fake_clear_record();
-	req.flags = IPCOFF_COPY_FLAGS << 1;
+	req.flags = 0x80000000U;	/* no version defines it */
 	ret = ipcoff_copy(&ipc, &req);
 	CHECK_EQ(ret, -EINVAL);
-	CHECK_EQ(fake.seen.copy.flags, IPCOFF_COPY_FLAGS << 1);
+	CHECK_EQ(fake.seen.copy.flags, 0x80000000U);
 	ipcoff_close(&ipc);
 }
 
@@ -1726,6 +1808,457 @@ static void test_submit_feature_gating(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* Programs built before LIBIPCOFF_0.4: the 128-byte struct ipcoff_copy */
+
+/* struct ipcoff_copy as those programs were compiled with it. */
+struct ipcoff_copy_ver0 {
+	struct ipcoff_endpoint src;
+	struct ipcoff_endpoint dst;
+	__aligned_u64 len;
+	__u32 flags;
+	__u32 engine;
+	__aligned_u64 user_data;
+	__aligned_u64 copied;
+	__aligned_u64 descriptors;
+	__u32 chunk_size;
+	__u32 reserved;		/* inject_len since */
+};
+
+static_assert(sizeof(struct ipcoff_copy_ver0) == IPCOFF_COPY_SIZE_VER0,
+	      "struct ipcoff_copy_ver0 size");
+
+/*
+ * The symbols such a program is bound to. The .symver references make this
+ * static link pick them, as the dynamic linker picks them for the program.
+ */
+int ver0_copy(struct ipcoff *ipc, struct ipcoff_copy_ver0 *req);
+int ver0_submit(struct ipcoff *ipc, struct ipcoff_copy_ver0 *reqs,
+		unsigned int count);
+int ver0_submit_ex(struct ipcoff *ipc, struct ipcoff_copy_ver0 *reqs,
+		   unsigned int count, int *error);
+__asm__(".symver ver0_copy, ipcoff_copy@LIBIPCOFF_0.1");
+__asm__(".symver ver0_submit, ipcoff_submit@LIBIPCOFF_0.2");
+__asm__(".symver ver0_submit_ex, ipcoff_submit_ex@LIBIPCOFF_0.2");
+
+#define IOC_COPY_VER0 _IOC(_IOC_DIR(IPCOFF_IOC_COPY), IPCOFF_IOC_MAGIC, \
+			   IPCOFF_NR_COPY, IPCOFF_COPY_SIZE_VER0)
+
+/*
+ * ipcoff_copy@LIBIPCOFF_0.1 sends COPY with the old size in the ioctl
+ * number and reads nothing past the caller's 128 bytes: the struct lives
+ * alone on the heap, where ASan sees any byte beyond it.
+ */
+static void test_compat_copy_ver0(void)
+{
+	unsigned char src[32];
+	struct ipcoff_iovec iov = { .base = (uintptr_t)src, .len = 32 };
+	struct ipcoff_copy_ver0 *req = calloc(1, sizeof(*req));
+	struct ipcoff ipc;
+
+	REQUIRE(req);
+	memset(src, 0x6b, sizeof(src));
+	ipcoff_ep_iovec(&req->src, &iov, 1);
+	ipcoff_ep_region(&req->dst, FAKE_REGION_HANDLE, 200);
+	req->len = 32;
+	req->engine = IPCOFF_ENGINE_CPU;
+	req->user_data = 0x0123456789abcdefULL;
+	if (!open_fake(&ipc, CACHE_FEATURES)) {
+		free(req);
+		return;
+	}
+	CHECK_EQ(ver0_copy(&ipc, req), 0);
+	check_one_ioctl(&ipc, IOC_COPY_VER0);
+	CHECK_EQ(fake.seen_copy_size, IPCOFF_COPY_SIZE_VER0);
+	CHECK(fake.last_arg == req);
+	CHECK_EQ(fake.seen.copy.user_data, 0x0123456789abcdefULL);
+	CHECK_EQ(fake.seen.copy.inject_len, 0);
+	CHECK_EQ(fake.seen.copy.inject_ranges, 0);
+	CHECK_EQ(req->copied, 32);
+	CHECK_EQ(req->engine, IPCOFF_ENGINE_CPU);
+	CHECK(memcmp(fake.region + 200, src, 32) == 0);
+
+	/* The features come from the 128 bytes alone. */
+	fake_clear_record();
+	ipc.features = CACHE_FEATURES & ~IPCOFF_FEAT_IOVEC;
+	CHECK_EQ(ver0_copy(&ipc, req), -EOPNOTSUPP);
+	check_no_ioctl();
+	/* Its last word is today's inject_len: cache actions. */
+	ipc.features = ALL_FEATURES;
+	req->reserved = 16;
+	CHECK_EQ(ver0_copy(&ipc, req), -EOPNOTSUPP);
+	check_no_ioctl();
+	req->reserved = 0;
+	CHECK_EQ(ver0_copy(&ipc, req), 0);
+	check_one_ioctl(&ipc, IOC_COPY_VER0);
+	ipcoff_close(&ipc);
+	free(req);
+}
+
+/* The LIBIPCOFF_0.2 submits walk the array in 128-byte steps. */
+static void test_compat_submit_ver0(void)
+{
+	struct ipcoff_copy_ver0 *reqs = calloc(3, sizeof(*reqs));
+	const struct ipcoff_copy *seen = fake.ring.seen_reqs;
+	struct ipcoff_ring ring;
+	struct ipcoff ipc;
+	unsigned int i;
+	int error;
+
+	REQUIRE(reqs);
+	for (i = 0; i < 3; i++) {
+		ipcoff_ep_region(&reqs[i].src, FAKE_REGION_HANDLE, 0);
+		ipcoff_ep_region(&reqs[i].dst, FAKE_REGION_HANDLE, 2048);
+		reqs[i].len = 100 + i;
+		reqs[i].user_data = 0x700 + i;
+	}
+	if (!open_ring(&ipc, &ring, 16, 0, 0)) {
+		free(reqs);
+		return;
+	}
+	error = 77;
+	CHECK_EQ(ver0_submit_ex(&ipc, reqs, 3, &error), 3);
+	CHECK_EQ(error, 0);
+	check_one_ioctl(&ipc, IPCOFF_IOC_SUBMIT);
+	CHECK_EQ(fake.seen.submit.entry_size, IPCOFF_COPY_SIZE_VER0);
+	CHECK_EQ(fake.seen.submit.reqs, (uintptr_t)reqs);
+	CHECK_EQ(fake.seen.submit.count, 3);
+	if (CHECK_EQ(fake.ring.n_seen_reqs, 3))
+		for (i = 0; i < 3; i++) {
+			CHECK_EQ(seen[i].user_data, 0x700 + i);
+			CHECK_EQ(seen[i].len, 100 + i);
+			CHECK_EQ(seen[i].inject_len, 0);
+			CHECK_EQ(seen[i].inject_ranges, 0);
+			CHECK_EQ(seen[i].nr_inject_ranges, 0);
+		}
+	fake_ring_complete(3);
+	ipcoff_ring_advance(&ring, 3);
+
+	fake_clear_record();
+	CHECK_EQ(ver0_submit(&ipc, reqs + 1, 2), 2);
+	CHECK_EQ(fake.seen.submit.entry_size, IPCOFF_COPY_SIZE_VER0);
+	CHECK_EQ(fake.seen.submit.reqs, (uintptr_t)(reqs + 1));
+	CHECK_EQ(seen[1].user_data, 0x702);
+	fake_ring_complete(2);
+	ipcoff_ring_advance(&ring, 2);
+
+	/* The last entry's last word asks for cache actions. */
+	fake_clear_record();
+	reqs[2].reserved = 8;
+	CHECK_EQ(ver0_submit_ex(&ipc, reqs, 3, &error), -EOPNOTSUPP);
+	CHECK_EQ(error, -EOPNOTSUPP);
+	CHECK_EQ(ver0_submit(&ipc, reqs, 3), -EOPNOTSUPP);
+	check_no_ioctl();
+	close_ring(&ipc, &ring);
+	free(reqs);
+}
+
+/*
+ * The built shared library exports the old versions next to the new
+ * defaults (make check-native names it in LIBIPCOFF_SO).
+ */
+static void test_shared_object_versions(void)
+{
+	static const struct {
+		const char *name, *version;
+	} want[] = {
+		{ "ipcoff_copy", "LIBIPCOFF_0.1" },
+		{ "ipcoff_copy", "LIBIPCOFF_0.4" },
+		{ "ipcoff_submit", "LIBIPCOFF_0.2" },
+		{ "ipcoff_submit", "LIBIPCOFF_0.4" },
+		{ "ipcoff_submit_ex", "LIBIPCOFF_0.2" },
+		{ "ipcoff_submit_ex", "LIBIPCOFF_0.4" },
+		{ "ipcoff_submit_inject", "LIBIPCOFF_0.4" },
+		{ "ipcoff_copy_region", "LIBIPCOFF_0.1" },
+		{ "ipcoff_wait_cqe", "LIBIPCOFF_0.2" },
+		{ "ipcoff_buf_alloc", "LIBIPCOFF_0.3" },
+	};
+	static const char *const changed[] = {
+		"ipcoff_copy", "ipcoff_submit", "ipcoff_submit_ex",
+	};
+	const char *path = getenv("LIBIPCOFF_SO");
+	void *h;
+	size_t i;
+
+	if (!path || !*path) {
+		cur_skip = "LIBIPCOFF_SO not set";
+		return;
+	}
+	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!CHECK(h)) {
+		printf("# %s\n", dlerror());
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(want); i++)
+		if (!CHECK(dlvsym(h, want[i].name, want[i].version)))
+			printf("# %s@%s missing\n", want[i].name,
+			       want[i].version);
+	for (i = 0; i < ARRAY_SIZE(changed); i++) {
+		void *old = dlvsym(h, changed[i], i ? "LIBIPCOFF_0.2" :
+							 "LIBIPCOFF_0.1");
+		void *cur = dlvsym(h, changed[i], "LIBIPCOFF_0.4");
+
+		/* Two implementations; new links get the new one. */
+		CHECK(old != cur);
+		CHECK(dlsym(h, changed[i]) == cur);
+	}
+	CHECK(!dlvsym(h, "ipcoff_submit_inject", "LIBIPCOFF_0.3"));
+	/* The implementations behind the versions stay internal. */
+	CHECK(!dlsym(h, "ipcoff_copy_0_1"));
+	CHECK(!dlsym(h, "ipcoff_submit_0_4"));
+	dlclose(h);
+}
+
+/* ------------------------------------------------------------------ */
+/* Cache-Inject mode */
+
+/* Give the module, and the library's view of it, @features too. */
+static void add_features(struct ipcoff *ipc, uint64_t features)
+{
+	ipc->features |= features;
+	fake.info.features |= features;
+}
+
+/*
+ * Submit @req through ipcoff_submit_inject(): one SUBMIT of a copy of it
+ * in the 144-byte layout, the caller's struct left alone. Returns the
+ * request the fake saw.
+ */
+static const struct ipcoff_copy *submit_inject(struct ipcoff *ipc,
+					       struct ipcoff_copy *req)
+{
+	struct ipcoff_copy before = *req;
+
+	fake_clear_record();
+	if (!CHECK_EQ(ipcoff_submit_inject(ipc, req), 1))
+		return NULL;
+	check_one_ioctl(ipc, IPCOFF_IOC_SUBMIT);
+	CHECK_EQ(fake.seen.submit.count, 1);
+	CHECK_EQ(fake.seen.submit.entry_size, sizeof(*req));
+	CHECK(memcmp(req, &before, sizeof(before)) == 0);
+	if (!CHECK_EQ(fake.ring.n_seen_reqs, 1))
+		return NULL;
+	return &fake.ring.seen_reqs[0];
+}
+
+/* What went is the request with the flags and inject fields given. */
+static void check_inject_req(const struct ipcoff_copy *seen,
+			     const struct ipcoff_copy *req, uint32_t flags,
+			     uint32_t inject_len, const void *ranges,
+			     uint32_t nr_ranges)
+{
+	struct ipcoff_copy want = *req;
+
+	want.flags = flags;
+	want.inject_len = inject_len;
+	want.inject_ranges = (uintptr_t)ranges;
+	want.nr_inject_ranges = nr_ranges;
+	CHECK(memcmp(seen, &want, sizeof(want)) == 0);
+	CHECK_EQ(seen->flags, flags);
+	CHECK_EQ(seen->inject_len, inject_len);
+}
+
+static void test_submit_inject(void)
+{
+	const uint32_t both = IPCOFF_COPY_CACHE_CLWB | IPCOFF_COPY_INJECT;
+	const struct ipcoff_range ranges[2] = {
+		{ .offset = 0, .len = 64 }, { .offset = 512, .len = 128 },
+	};
+	const struct fake_wait_call *log = fake.ring.wait_log;
+	const struct ipcoff_copy *seen;
+	struct ipcoff_copy req;
+	struct ipcoff_ring ring;
+	struct ipcoff_cqe *cqe;
+	struct ipcoff ipc;
+
+	REQUIRE(open_ring(&ipc, &ring, 16, 0, 0));
+	add_features(&ipc, IPCOFF_FEAT_CACHE);
+
+	/* By default: CLWB only (Documentation/cache.rst), no injection. */
+	region_req(&req, 0x900);
+	seen = submit_inject(&ipc, &req);
+	REQUIRE(seen);
+	check_inject_req(seen, &req, IPCOFF_COPY_CACHE_CLWB, 0, NULL, 0);
+	fake_ring_complete(1);
+	cqe = NULL;
+	CHECK_EQ(ipcoff_wait_cqe(&ipc, &ring, 0, &cqe), 0);
+	REQUIRE(CHECK(cqe));
+	CHECK_EQ(cqe->flags, 0);
+	CHECK_EQ(fake.ring.waits, 0);
+	ipcoff_ring_advance(&ring, 1);
+
+	/* INJECT alone: the whole message. */
+	req.flags = IPCOFF_COPY_INJECT;
+	seen = submit_inject(&ipc, &req);
+	REQUIRE(seen);
+	check_inject_req(seen, &req, both, 1000, NULL, 0);
+
+	/* The entry says an injection is due; reaping it runs it once. */
+	fake_ring_complete(1);
+	cqe = NULL;
+	CHECK_EQ(ipcoff_wait_cqe(&ipc, &ring, 0, &cqe), 0);
+	REQUIRE(CHECK(cqe));
+	CHECK_EQ(cqe->user_data, 0x900);
+	CHECK_EQ(cqe->flags, IPCOFF_CQE_INJECT);
+	CHECK_EQ(fake.ring.waits, 1);
+	CHECK_EQ(log[0].target, 0);
+	CHECK_EQ(log[0].timeout_ns, 0);
+	CHECK_EQ(log[0].injected, 1);
+	CHECK_EQ(fake.ring.injects_run, 1);
+	ipcoff_ring_advance(&ring, 1);
+
+	/* CLWB already set: kept, nothing added. */
+	req.flags = IPCOFF_COPY_CACHE_CLWB;
+	seen = submit_inject(&ipc, &req);
+	REQUIRE(seen);
+	check_inject_req(seen, &req, IPCOFF_COPY_CACHE_CLWB, 0, NULL, 0);
+
+	/* The caller's own length, or ranges, are kept. */
+	req.flags = IPCOFF_COPY_INJECT;
+	req.inject_len = 64;
+	seen = submit_inject(&ipc, &req);
+	REQUIRE(seen);
+	check_inject_req(seen, &req, both, 64, NULL, 0);
+	req.inject_len = 0;
+	req.inject_ranges = (uintptr_t)ranges;
+	req.nr_inject_ranges = 2;
+	seen = submit_inject(&ipc, &req);
+	REQUIRE(seen);
+	check_inject_req(seen, &req, both, 0, ranges, 2);
+
+	/* Other flags go along. */
+	region_req(&req, 0x901);
+	req.flags = IPCOFF_COPY_CPU_FALLBACK;
+	seen = submit_inject(&ipc, &req);
+	REQUIRE(seen);
+	check_inject_req(seen, &req,
+			 IPCOFF_COPY_CACHE_CLWB | IPCOFF_COPY_CPU_FALLBACK, 0,
+			 NULL, 0);
+	fake_ring_complete(fake_ring_pending());
+	ipcoff_ring_advance(&ring, ipcoff_ring_ready(&ring));
+	close_ring(&ipc, &ring);
+}
+
+static void test_submit_inject_errors(void)
+{
+	static const uint32_t conflicts[] = {
+		IPCOFF_COPY_CHUNKED, IPCOFF_COPY_MOVE, IPCOFF_COPY_CACHE_FLUSH,
+		IPCOFF_COPY_CACHE_NONTEMPORAL,
+	};
+	const struct ipcoff_range range = { .offset = 0, .len = 8 };
+	unsigned char *big = calloc(1, IPCOFF_INJECT_MAX_LEN + 1);
+	struct ipcoff_iovec iov = {
+		.base = (uintptr_t)big, .len = IPCOFF_INJECT_MAX_LEN + 1,
+	};
+	struct ipcoff_copy req;
+	struct ipcoff_ring ring;
+	struct ipcoff ipc;
+	size_t i;
+
+	REQUIRE(big);
+	if (!open_ring(&ipc, &ring, 16, 0, 0)) {
+		free(big);
+		return;
+	}
+	add_features(&ipc, CACHE_FEATURES);
+
+	/* Above the mode's bound: refused whatever else holds. */
+	region_req(&req, 1);
+	ipcoff_ep_iovec(&req.src, &iov, 1);
+	req.len = IPCOFF_INJECT_MAX_LEN + 1;
+	CHECK_EQ(ipcoff_submit_inject(&ipc, &req), -EMSGSIZE);
+	check_no_ioctl();
+	ipc.features = 0;
+	CHECK_EQ(ipcoff_submit_inject(&ipc, &req), -EMSGSIZE);
+	ipc.features = CACHE_FEATURES;
+	/* At the bound it goes (the fake's region is smaller: ERANGE). */
+	req.len = IPCOFF_INJECT_MAX_LEN;
+	req.flags = IPCOFF_COPY_INJECT;
+	CHECK_EQ(ipcoff_submit_inject(&ipc, &req), -ERANGE);
+	check_one_ioctl(&ipc, IPCOFF_IOC_SUBMIT);
+	CHECK_EQ(fake.ring.seen_reqs[0].inject_len, IPCOFF_INJECT_MAX_LEN);
+
+	/* What the uapi refuses with CLWB or INJECT, with or without cache. */
+	for (i = 0; i < ARRAY_SIZE(conflicts); i++) {
+		region_req(&req, 2);
+		req.flags = conflicts[i];
+		if (conflicts[i] == IPCOFF_COPY_CHUNKED)
+			req.chunk_size = IPCOFF_CHUNK_MIN;
+		fake_clear_record();
+		ipc.features = CACHE_FEATURES;
+		CHECK_EQ(ipcoff_submit_inject(&ipc, &req), -EINVAL);
+		ipc.features = CACHE_FEATURES & ~IPCOFF_FEAT_CACHE;
+		CHECK_EQ(ipcoff_submit_inject(&ipc, &req), -EINVAL);
+		check_no_ioctl();
+	}
+	/* Inject fields without INJECT, as the uapi says. */
+	ipc.features = CACHE_FEATURES;
+	region_req(&req, 3);
+	req.inject_len = 8;
+	CHECK_EQ(ipcoff_submit_inject(&ipc, &req), -EINVAL);
+	region_req(&req, 3);
+	req.inject_ranges = (uintptr_t)&range;
+	req.nr_inject_ranges = 1;
+	CHECK_EQ(ipcoff_submit_inject(&ipc, &req), -EINVAL);
+	check_no_ioctl();
+
+	/* It is a submit: it needs the asynchronous API. */
+	region_req(&req, 4);
+	ipc.features = CACHE_FEATURES & ~IPCOFF_FEAT_ASYNC;
+	CHECK_EQ(ipcoff_submit_inject(&ipc, &req), -EOPNOTSUPP);
+	check_no_ioctl();
+	close_ring(&ipc, &ring);
+	free(big);
+}
+
+/*
+ * A module without IPCOFF_FEAT_CACHE (the fake refuses cache flags then):
+ * the same copy, without cache actions, and nothing to run when reaping.
+ */
+static void test_submit_inject_without_cache(void)
+{
+	const struct ipcoff_range range = { .offset = 0, .len = 8 };
+	const struct ipcoff_copy *seen;
+	struct ipcoff_copy req;
+	struct ipcoff_ring ring;
+	struct ipcoff_cqe *cqe;
+	struct ipcoff ipc;
+
+	REQUIRE(open_ring(&ipc, &ring, 16, 0, 0));
+	REQUIRE(!ipcoff_has_feature(&ipc, IPCOFF_FEAT_CACHE));
+	region_req(&req, 0xa00);
+	seen = submit_inject(&ipc, &req);
+	REQUIRE(seen);
+	check_inject_req(seen, &req, 0, 0, NULL, 0);
+	/* The caller's own cache flags and ranges go too. */
+	req.flags = IPCOFF_COPY_INJECT | IPCOFF_COPY_CACHE_CLWB |
+		    IPCOFF_COPY_CPU_FALLBACK;
+	req.inject_ranges = (uintptr_t)&range;
+	req.nr_inject_ranges = 1;
+	seen = submit_inject(&ipc, &req);
+	REQUIRE(seen);
+	check_inject_req(seen, &req, IPCOFF_COPY_CPU_FALLBACK, 0, NULL, 0);
+
+	fake_ring_complete(2);
+	fake_clear_record();
+	CHECK_EQ(ipcoff_wait_cqe(&ipc, &ring, 0, &cqe), 0);
+	REQUIRE(CHECK(cqe));
+	CHECK_EQ(cqe->flags, 0);
+	ipcoff_ring_advance(&ring, 1);
+	CHECK_EQ(ipcoff_wait_cqe(&ipc, &ring, 0, &cqe), 0);
+	CHECK_EQ(cqe->flags, 0);
+	ipcoff_ring_advance(&ring, 1);
+	check_no_ioctl();
+
+	/* The plain calls refuse cache actions instead: -EOPNOTSUPP. */
+	region_req(&req, 0xa01);
+	req.flags = IPCOFF_COPY_CACHE_CLWB;
+	CHECK_EQ(ipcoff_submit(&ipc, &req, 1), -EOPNOTSUPP);
+	CHECK_EQ(ipcoff_copy(&ipc, &req), -EOPNOTSUPP);
+	check_no_ioctl();
+	close_ring(&ipc, &ring);
+}
+
+/* ------------------------------------------------------------------ */
 /* WAIT, SET_EVENTFD, NOTIFY regions */
 
 static void test_wait_marshalling(void)
@@ -2140,6 +2673,102 @@ static void test_wait_cqe_thread(void)
 		pthread_join(p.thread, NULL);
 	}
 	CHECK_EQ(ipcoff_ring_ready(&ring), 0);
+	CHECK_EQ(fake.ring.sleeps_with_ready, 0);
+	close_ring(&ipc, &ring);
+}
+
+/*
+ * An entry with IPCOFF_CQE_INJECT costs one more WAIT (target 0, no
+ * sleep) exactly when ipcoff_wait_cqe() did not find it right after a
+ * WAIT of its own, which runs the injection.
+ */
+static void test_wait_cqe_inject(void)
+{
+	const struct fake_wait_call *log = fake.ring.wait_log;
+	struct ipcoff_cqe c = make_cqe(0xb00, IPCOFF_CQE_INJECT);
+	struct ipcoff_ring ring;
+	struct ipcoff_cqe *cqe;
+	struct ipcoff ipc;
+	uint64_t seen;
+	unsigned int i;
+
+	REQUIRE(open_ring(&ipc, &ring, 8, 0, 0));
+
+	/* Ready at once: the extra WAIT, for any timeout. */
+	fake_ring_post(&c);
+	CHECK_EQ(ipcoff_wait_cqe(&ipc, &ring, -1, &cqe), 0);
+	REQUIRE(CHECK(cqe));
+	CHECK_EQ(cqe->user_data, 0xb00);
+	REQUIRE(CHECK_EQ(fake.ring.waits, 1));
+	CHECK_EQ(log[0].target, 0);
+	CHECK_EQ(log[0].timeout_ns, 0);
+	CHECK(!log[0].slept);
+	CHECK_EQ(log[0].injected, 1);
+	ipcoff_ring_advance(&ring, 1);
+
+	/* Without the flag: no ioctl. */
+	fake_clear_record();
+	post(0xb01);
+	CHECK_EQ(ipcoff_wait_cqe(&ipc, &ring, 0, &cqe), 0);
+	CHECK_EQ(cqe->user_data, 0xb01);
+	check_no_ioctl();
+	ipcoff_ring_advance(&ring, 1);
+
+	/* Arrived while the WAIT slept: that WAIT ran it, no second one. */
+	fake_clear_record();
+	seen = ipcoff_ring_completed(&ring);
+	fake.ring.on_sleep[0].cqe = make_cqe(0xb02, IPCOFF_CQE_INJECT);
+	fake.ring.n_on_sleep = 1;
+	CHECK_EQ(ipcoff_wait_cqe(&ipc, &ring, -1, &cqe), 0);
+	REQUIRE(CHECK(cqe));
+	CHECK_EQ(cqe->user_data, 0xb02);
+	REQUIRE(CHECK_EQ(fake.ring.waits, 1));
+	CHECK_EQ(log[0].target, seen + 1);
+	CHECK(log[0].slept);
+	CHECK_EQ(log[0].injected, 1);
+	ipcoff_ring_advance(&ring, 1);
+
+	/* Brought in from the overflow list by a WAIT: no second one. */
+	for (i = 0; i < 8; i++)
+		post(i);
+	c = make_cqe(0xb03, IPCOFF_CQE_NOTIFY | IPCOFF_CQE_INJECT);
+	fake_ring_notify(&c);
+	ipcoff_ring_advance(&ring, 8);
+	fake_clear_record();
+	CHECK_EQ(ipcoff_wait_cqe(&ipc, &ring, 1000000000, &cqe), 0);
+	REQUIRE(CHECK(cqe));
+	CHECK_EQ(cqe->user_data, 0xb03);
+	REQUIRE(CHECK_EQ(fake.ring.waits, 1));
+	CHECK_EQ(log[0].flushed, 1);
+	CHECK_EQ(log[0].injected, 1);
+	ipcoff_ring_advance(&ring, 1);
+
+	/* Landed after a WAIT gave up: that WAIT did not run it. */
+	fake_clear_record();
+	fake.ring.timeout_cqe = make_cqe(0xb05, IPCOFF_CQE_INJECT);
+	fake.ring.post_on_timeout = true;
+	CHECK_EQ(ipcoff_wait_cqe(&ipc, &ring, 20000000, &cqe), 0);
+	REQUIRE(CHECK(cqe));
+	CHECK_EQ(cqe->user_data, 0xb05);
+	REQUIRE(CHECK_EQ(fake.ring.waits, 2));
+	CHECK(log[0].slept);
+	CHECK_EQ(log[0].injected, 0);
+	CHECK_EQ(log[1].target, 0);
+	CHECK_EQ(log[1].timeout_ns, 0);
+	CHECK_EQ(log[1].injected, 1);
+	ipcoff_ring_advance(&ring, 1);
+
+	/* A failing WAIT costs speed only: the entry is still returned. */
+	fake_clear_record();
+	c = make_cqe(0xb04, IPCOFF_CQE_INJECT);
+	fake_ring_post(&c);
+	fake.ring.wait_err = EINTR;
+	CHECK_EQ(ipcoff_wait_cqe(&ipc, &ring, 0, &cqe), 0);
+	REQUIRE(CHECK(cqe));
+	CHECK_EQ(cqe->user_data, 0xb04);
+	CHECK_EQ(fake.ring.waits, 1);
+	fake.ring.wait_err = 0;
+	ipcoff_ring_advance(&ring, 1);
 	CHECK_EQ(fake.ring.sleeps_with_ready, 0);
 	close_ring(&ipc, &ring);
 }
@@ -2625,7 +3254,31 @@ static void test_notifier_quiet_and_stop(void)
 	CHECK_EQ(word, 17);
 	/* Several bounded WAITs ran while it idled. */
 	CHECK(fake.ring.waits >= 2);
+	/* A module without cache actions gets no WAIT flag. */
+	CHECK_EQ(fake.ring.wait_log[1].flags, 0);
 	ipcoff_notifier_stop(NULL);
+	close_ring(&ipc, &ring);
+}
+
+/* Injections wait for the consumer's own WAIT, not the notifier's. */
+static void test_notifier_leaves_injections(void)
+{
+	struct ipcoff_notifier *n = NULL;
+	struct ipcoff_ring ring;
+	struct ipcoff ipc;
+	uint32_t word = 0;
+
+	REQUIRE(open_ring(&ipc, &ring, 16, 0, 0));
+	add_features(&ipc, IPCOFF_FEAT_CACHE);
+	fake.ring.inject_pending = 1;
+	REQUIRE(CHECK_EQ(ipcoff_notifier_start(&ipc, &word, &n), 0));
+	sleep_ns(120000000);
+	ipcoff_notifier_stop(n);
+	CHECK(fake.ring.waits >= 2);
+	CHECK_EQ(fake.ring.wait_log[1].flags, IPCOFF_WAIT_NO_INJECT);
+	CHECK_EQ(fake.ring.injects_run, 0);
+	CHECK_EQ(ipcoff_wait(&ipc, 0, 0, NULL), 0);
+	CHECK_EQ(fake.ring.injects_run, 1);
 	close_ring(&ipc, &ring);
 }
 
@@ -2658,10 +3311,7 @@ static void test_notifier_errors(void)
 
 /* ------------------------------------------------------------------ */
 
-static const struct test {
-	const char *name;
-	void (*fn)(void);
-} tests[] = {
+static const struct test tests[] = {
 	{ "engine_name", test_engine_name },
 	{ "engine_name_all_known", test_engine_name_all_known },
 	{ "ep_region_zeroes", test_ep_region_zeroes },
@@ -2697,6 +3347,12 @@ static const struct test {
 	{ "submit_marshalling", test_submit_marshalling },
 	{ "submit_partial", test_submit_partial },
 	{ "submit_feature_gating", test_submit_feature_gating },
+	{ "compat_copy_ver0", test_compat_copy_ver0 },
+	{ "compat_submit_ver0", test_compat_submit_ver0 },
+	{ "shared_object_versions", test_shared_object_versions },
+	{ "submit_inject", test_submit_inject },
+	{ "submit_inject_errors", test_submit_inject_errors },
+	{ "submit_inject_without_cache", test_submit_inject_without_cache },
 	{ "wait_marshalling", test_wait_marshalling },
 	{ "set_eventfd", test_set_eventfd },
 	{ "register_notify", test_register_notify },
@@ -2706,6 +3362,7 @@ static const struct test {
 	{ "wait_cqe_overflow", test_wait_cqe_overflow },
 	{ "wait_cqe_overflow_no_room", test_wait_cqe_overflow_no_room },
 	{ "wait_cqe_thread", test_wait_cqe_thread },
+	{ "wait_cqe_inject", test_wait_cqe_inject },
 	{ "buf_alloc_marshalling", test_buf_alloc_marshalling },
 	{ "buf_alloc_notify", test_buf_alloc_notify },
 	{ "export_marshalling", test_export_marshalling },
@@ -2715,17 +3372,27 @@ static const struct test {
 	{ "futex_wake_across_fork", test_futex_wake_across_fork },
 	{ "notifier_across_fork", test_notifier_across_fork },
 	{ "notifier_quiet_and_stop", test_notifier_quiet_and_stop },
+	{ "notifier_leaves_injections", test_notifier_leaves_injections },
 	{ "notifier_errors", test_notifier_errors },
 };
 
+/* The wrappers' tests, then the pool and channel tests (test-channel.c). */
+static const struct test *test_at(size_t i)
+{
+	return i < ARRAY_SIZE(tests) ? &tests[i] :
+	       &channel_tests[i - ARRAY_SIZE(tests)];
+}
+
 int main(void)
 {
+	size_t n = ARRAY_SIZE(tests) + nr_channel_tests;
 	unsigned int passed = 0, failed = 0;
 	size_t i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("KTAP version 1\n1..%zu\n", ARRAY_SIZE(tests));
-	for (i = 0; i < ARRAY_SIZE(tests); i++) {
+	printf("KTAP version 1\n1..%zu\n", n);
+	for (i = 0; i < n; i++) {
+		const struct test *t = test_at(i);
 		int fds;
 
 		fake_reset();
@@ -2733,7 +3400,7 @@ int main(void)
 		cur_skip = NULL;
 		fds = count_fds();
 		if (CHECK(fds > 0))
-			tests[i].fn();
+			t->fn();
 		/* The fake's ring is the fake's, not the test's, descriptor. */
 		fake_ring_free();
 		/* Every test leaves the descriptor table as it found it ... */
@@ -2744,7 +3411,7 @@ int main(void)
 
 		/* A skipped test counts as passed: it found nothing wrong. */
 		printf("%s %zu %s%s%s\n", cur_failed ? "not ok" : "ok", i + 1,
-		       tests[i].name, cur_skip && !cur_failed ? " # SKIP " : "",
+		       t->name, cur_skip && !cur_failed ? " # SKIP " : "",
 		       cur_skip && !cur_failed ? cur_skip : "");
 		if (cur_failed)
 			failed++;

@@ -7,8 +7,9 @@
  * clients); they talk over channels. A channel carries messages one way:
  * a descriptor ring in shared memory (ring.c: spin-then-futex hand-off)
  * plus whatever the transport under test does with the payload (shm.c,
- * cma.c, ipcoff.c). The parent steers the run's phases (warm-up, measure,
- * stop), and collects what each process measured (harness.c).
+ * cma.c, ipcoff.c; channel.c brings its own hand-off). The parent steers
+ * the run's phases (warm-up, measure, stop), and collects what each
+ * process measured (harness.c).
  */
 #ifndef IPCOFF_BENCH_H
 #define IPCOFF_BENCH_H
@@ -313,7 +314,7 @@ struct transport {
 extern const struct transport transports[];
 extern const unsigned int nr_transports;
 extern const struct transport_ops shm_ops, cma_ops, ipcoff_sync_ops,
-	ipcoff_async_ops, ipcoff_inject_ops, ipcoff_elide_ops;
+	ipcoff_async_ops, ipcoff_inject_ops, ipcoff_elide_ops, channel_ops;
 
 /* One channel of a run: shared between its two processes. */
 struct chan {

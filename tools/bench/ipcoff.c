@@ -28,12 +28,12 @@
  * reap, then submit the rest.
  *
  * Cache-Inject is the asynchronous transport for latency-critical
- * messages of up to 64 KiB: each copy goes alone with
- * IPCOFF_COPY_CACHE_CLWB | IPCOFF_COPY_INJECT over the whole message
- * (submit_inject()), never chunked, so the worker that copied writes the
- * lines back and the consumer's context pulls the message into its cache
- * when it learns of the completion. A module without IPCOFF_FEAT_CACHE
- * makes it "n/a".
+ * messages of up to 64 KiB: each copy goes alone through
+ * ipcoff_submit_inject() with IPCOFF_COPY_INJECT over the whole message
+ * (CLWB comes with it), never chunked, so the worker that copied writes
+ * the lines back and the consumer's context pulls the message into its
+ * cache when it learns of the completion. A module without
+ * IPCOFF_FEAT_CACHE makes it "n/a".
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -79,18 +79,16 @@ static bool is_inject(const struct transport *t)
 /*
  * Cache-Inject's submission: one request, its destination written back
  * (CLWB) once the bytes are there and all of it pulled into the
- * consumer's cache when the consumer learns of the completion.
- * libipcoff's ipcoff_submit_inject(ipc, req) will do exactly this; until
- * it is on main the flags are set here, and this body becomes that one
- * call. Callers take any value >= 0 as "accepted". That function drops
- * the flags on a module without IPCOFF_FEAT_CACHE, so the transport checks
- * the feature itself: a plain copy must not be reported as Cache-Inject.
+ * consumer's cache when the consumer learns of the completion. INJECT is
+ * the caller's to ask for; libipcoff adds CLWB and, without ranges,
+ * inject_len = len. It drops the cache actions on a module without
+ * IPCOFF_FEAT_CACHE, so the transport checks the feature itself: a plain
+ * copy must not be reported as Cache-Inject. Returns as ipcoff_submit().
  */
 static int submit_inject(struct ipcoff *ipc, struct ipcoff_copy *req)
 {
-	req->flags |= IPCOFF_COPY_CACHE_CLWB | IPCOFF_COPY_INJECT;
-	req->inject_len = (uint32_t)req->len;
-	return ipcoff_submit(ipc, req, 1);
+	req->flags |= IPCOFF_COPY_INJECT;
+	return ipcoff_submit_inject(ipc, req);
 }
 
 /* The same copy, asynchronously: SUBMIT, then its completion entry. */

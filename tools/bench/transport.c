@@ -29,6 +29,8 @@ const struct transport transports[] = {
 	  &ipcoff_async_ops },
 	{ "ipcoff/elide", "ipcoff", "elide", "sync", IPCOFF_ENGINE_ELIDE, 0,
 	  &ipcoff_elide_ops },
+	{ "channel", "channel", "auto", "sync", IPCOFF_ENGINE_AUTO, 0,
+	  &channel_ops },
 };
 
 const unsigned int nr_transports = ARRAY_SIZE(transports);

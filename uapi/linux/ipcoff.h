@@ -68,6 +68,7 @@ struct ipcoff_iovec {
 #define IPCOFF_FEAT_BUFFERS	_BITULL(13)	/* BUF_ALLOC, EXPORT, mmap */
 #define IPCOFF_FEAT_MOVE	_BITULL(14)	/* IPCOFF_COPY_MOVE */
 #define IPCOFF_FEAT_CACHE	_BITULL(15)	/* IPCOFF_COPY_CACHE_* and INJECT */
+#define IPCOFF_FEAT_REGION_LIST	_BITULL(20)	/* REGION_LIST */
 
 /**
  * struct ipcoff_info - IPCOFF_IOC_GET_INFO handshake
@@ -415,6 +416,76 @@ struct ipcoff_export {
 
 #define IPCOFF_EXPORT_SIZE_VER0	32
 
+/* ipcoff_region_list.flags: which regions (one scope; none: the caller's) */
+#define IPCOFF_REGION_LIST_UID	0x1U	/* every context of the opener's euid */
+#define IPCOFF_REGION_LIST_ALL	0x2U	/* every region; CAP_SYS_ADMIN */
+#define IPCOFF_REGION_LIST_FLAGS (IPCOFF_REGION_LIST_UID | \
+				  IPCOFF_REGION_LIST_ALL)
+
+/* ipcoff_region_info.state */
+#define IPCOFF_REGION_INFO_BUFFER   0x1U	/* module pages (BUF_ALLOC) */
+#define IPCOFF_REGION_INFO_OWN	    0x2U	/* owned by the calling context */
+#define IPCOFF_REGION_INFO_CONSUMED 0x4U	/* single use already taken */
+
+/**
+ * struct ipcoff_region_info - one region, as IPCOFF_IOC_REGION_LIST gives it
+ * @handle: the region's handle
+ * @len: bytes registered (a buffer: rounded up to whole pages)
+ * @pages: pages it holds pinned (or allocated, for a buffer)
+ * @flags: IPCOFF_REGION_* it was registered with
+ * @state: IPCOFF_REGION_INFO_*
+ * @grants: uids holding a grant on it
+ * @users: copies using it as an endpoint now
+ * @owner_pid: thread-group id of the process that registered it, in the
+ *	caller's pid namespace (0 when not visible there); it may have
+ *	exited since, its context living on in another process
+ * @owner_uid: euid of the owner context's opener, in the caller's user
+ *	namespace (the overflow uid when not mapped there)
+ * @reserved: zero
+ */
+struct ipcoff_region_info {
+	__aligned_u64 handle;
+	__aligned_u64 len;
+	__aligned_u64 pages;
+	__u32 flags;
+	__u32 state;
+	__u32 grants;
+	__u32 users;
+	__u32 owner_pid;
+	__u32 owner_uid;
+	__aligned_u64 reserved[2];
+};
+
+#define IPCOFF_REGION_INFO_SIZE_VER0	64
+
+/**
+ * struct ipcoff_region_list - IPCOFF_IOC_REGION_LIST
+ * @flags: in, IPCOFF_REGION_LIST_* (at most one): the scope; 0 lists the
+ *	regions of the calling context
+ * @entry_size: in, the caller's sizeof(struct ipcoff_region_info), at
+ *	least IPCOFF_REGION_INFO_SIZE_VER0; bytes past the module's size are
+ *	written as zero
+ * @entries: in, user pointer to @nr_entries entries, @entry_size apart
+ * @nr_entries: in, room at @entries (0: only count)
+ * @count: out, entries written; not read
+ * @total: out, regions in the scope during the call, more than @count
+ *	when @entries was too small; not read
+ * @pad: must be 0
+ * @reserved: must be 0
+ */
+struct ipcoff_region_list {
+	__u32 flags;
+	__u32 entry_size;
+	__aligned_u64 entries;
+	__u32 nr_entries;
+	__u32 count;
+	__u32 total;
+	__u32 pad;
+	__aligned_u64 reserved[2];
+};
+
+#define IPCOFF_REGION_LIST_SIZE_VER0	48
+
 /* Smallest IPCOFF_COPY_CHUNKED chunk. */
 #define IPCOFF_CHUNK_MIN	4096
 
@@ -514,9 +585,16 @@ struct ipcoff_submit {
 
 #define IPCOFF_SUBMIT_SIZE_VER0	48
 
+/*
+ * ipcoff_wait.flags: NO_INJECT leaves pending injections to a later WAIT
+ * (for a thread that only watches the count for others, on another CPU
+ * than the consumer's; IPCOFF_FEAT_CACHE).
+ */
+#define IPCOFF_WAIT_NO_INJECT	0x1U
+
 /**
  * struct ipcoff_wait - IPCOFF_IOC_WAIT
- * @flags: in, must be 0
+ * @flags: in, IPCOFF_WAIT_* or 0
  * @pad: must be 0
  * @target: in, return once the context's completed count reaches it
  * @timeout_ns: in, relative; negative waits forever, 0 does not sleep
@@ -613,8 +691,10 @@ struct ipcoff_eventfd {
  * IPCOFF_IOC_WAIT - _IOWR, struct ipcoff_wait
  *	Sleeps, interruptibly, until the context's completed count reaches
  *	target. It first brings waiting NOTIFY entries into the ring and, if
- *	it moved any, returns at once.
- *	Return: 0; ENXIO (no ring), ETIMEDOUT, EINTR, EINVAL (flags, pad).
+ *	it moved any, returns at once. On the way out it runs pending
+ *	injections (IPCOFF_COPY_INJECT) unless IPCOFF_WAIT_NO_INJECT.
+ *	Return: 0; ENXIO (no ring), ETIMEDOUT, EINTR, EINVAL (unknown flags,
+ *	pad).
  * IPCOFF_IOC_SET_EVENTFD - _IOW, struct ipcoff_eventfd
  *	Return: 0; ENXIO (no ring), EBADF, EINVAL (flags, not an eventfd).
  * IPCOFF_IOC_BUF_ALLOC - _IOWR, struct ipcoff_buf_alloc
@@ -628,6 +708,14 @@ struct ipcoff_eventfd {
  *	pass a memfd instead), EMFILE/ENFILE, ENOMEM.
  *	mmap of an export fd: EINVAL (not MAP_SHARED, beyond the buffer),
  *	EACCES (PROT_WRITE on a read-only export), ENOENT (unregistered).
+ * IPCOFF_IOC_REGION_LIST - _IOWR, struct ipcoff_region_list
+ *	Describes the registered regions and buffers of the calling context,
+ *	of every context opened by the same euid as this one (UID: those
+ *	have the owner's access anyway), or of the whole module (ALL).
+ *	Transient pins of local iovecs are not regions and are not listed.
+ *	Return: 0; EINVAL (flags, both scopes, pad, reserved, entry_size
+ *	below VER0, entries 0 with nr_entries), EPERM (ALL without
+ *	CAP_SYS_ADMIN), EFAULT, ENOMEM.
  * poll/epoll/select on the fd report EPOLLIN while entries are ready or
  * waiting in the overflow list.
  */
@@ -643,6 +731,7 @@ struct ipcoff_eventfd {
 #define IPCOFF_NR_SET_EVENTFD	0x09
 #define IPCOFF_NR_BUF_ALLOC	0x0a
 #define IPCOFF_NR_EXPORT	0x0b
+#define IPCOFF_NR_REGION_LIST	0x0c
 
 #define IPCOFF_IOC_GET_INFO \
 	_IOWR(IPCOFF_IOC_MAGIC, IPCOFF_NR_GET_INFO, struct ipcoff_info)
@@ -668,5 +757,7 @@ struct ipcoff_eventfd {
 	_IOWR(IPCOFF_IOC_MAGIC, IPCOFF_NR_BUF_ALLOC, struct ipcoff_buf_alloc)
 #define IPCOFF_IOC_EXPORT \
 	_IOWR(IPCOFF_IOC_MAGIC, IPCOFF_NR_EXPORT, struct ipcoff_export)
+#define IPCOFF_IOC_REGION_LIST \
+	_IOWR(IPCOFF_IOC_MAGIC, IPCOFF_NR_REGION_LIST, struct ipcoff_region_list)
 
 #endif /* _UAPI_LINUX_IPCOFF_H */

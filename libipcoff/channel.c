@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * libipcoff: message channels, the calls. Arguments and flags are checked
+ * here; the transport chosen by the name's prefix (chan_transport.h) does
+ * the rest. An RDMA transport plugs in as one more table entry.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ipcoff.h>
+
+#include "chan_transport.h"
+
+/* Longest prefix first; the local transport takes every other name. */
+static const struct chan_transport *const transports[] = {
+	&chan_local,
+};
+
+static const struct chan_transport *pick(const char *name,
+					 const char **addr)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(transports) / sizeof(transports[0]); i++) {
+		size_t n = strlen(transports[i]->prefix);
+
+		if (!strncmp(name, transports[i]->prefix, n)) {
+			*addr = name + n;
+			return transports[i];
+		}
+	}
+	return NULL;
+}
+
+void chan_log_once(const struct ipcoff_chan *ch, const char *fmt, ...)
+{
+	static int said;
+	char line[512];
+	va_list ap;
+
+	if ((ch->flags & IPCOFF_CHAN_QUIET) ||
+	    __atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* One write: lines of several processes do not mix. */
+	fprintf(stderr, "libipcoff: %s\n", line);
+}
+
+/* A name fits a unix socket address (abstract or path). */
+static int name_ok(const char *name)
+{
+	if (!name || !*name)
+		return -EINVAL;
+	return strlen(name) < sizeof(((struct ipcoff_chan *)0)->name) - 12 ?
+	       0 : -ENAMETOOLONG;
+}
+
+static struct ipcoff_chan *chan_new(const char *name, unsigned int flags)
+{
+	struct ipcoff_chan *ch = calloc(1, sizeof(*ch));
+
+	if (ch) {
+		snprintf(ch->name, sizeof(ch->name), "%s", name);
+		ch->flags = flags;
+	}
+	return ch;
+}
+
+int ipcoff_chan_create(const char *name, const struct ipcoff_chan_attr *attr,
+		       struct ipcoff_chan **out)
+{
+	const struct chan_transport *t;
+	struct ipcoff_chan *ch;
+	const char *addr = NULL;
+	unsigned int i;
+	int ret;
+
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	ret = name_ok(name);
+	if (ret)
+		return ret;
+	if (!attr || !attr->msg_max || attr->depth > IPCOFF_POOL_MAX_SLOTS ||
+	    attr->mode > IPCOFF_CHAN_MODE_SHM ||
+	    attr->engine >= IPCOFF_ENGINE_COUNT ||
+	    (attr->flags & ~(IPCOFF_CHAN_NONBLOCK | IPCOFF_CHAN_QUIET)))
+		return -EINVAL;
+	for (i = 0; i < 4; i++)
+		if (attr->reserved[i])
+			return -EINVAL;
+	t = pick(name, &addr);
+	if (!t)
+		return -EPROTONOSUPPORT;
+	ch = chan_new(name, attr->flags);
+	if (!ch)
+		return -ENOMEM;
+	ch->t = t;
+	ch->producer = true;
+	ch->msg_max = attr->msg_max;
+	ret = t->create(ch, addr, attr);
+	if (ret) {
+		free(ch);
+		return ret;
+	}
+	*out = ch;
+	return 0;
+}
+
+int ipcoff_chan_connect(const char *name, unsigned int flags,
+			struct ipcoff_chan **out)
+{
+	const struct chan_transport *t;
+	struct ipcoff_chan *ch;
+	const char *addr = NULL;
+	int ret;
+
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	ret = name_ok(name);
+	if (ret)
+		return ret;
+	if (flags & ~(IPCOFF_CHAN_NONBLOCK | IPCOFF_CHAN_QUIET))
+		return -EINVAL;
+	t = pick(name, &addr);
+	if (!t)
+		return -EPROTONOSUPPORT;
+	ch = chan_new(name, flags);
+	if (!ch)
+		return -ENOMEM;
+	ch->t = t;
+	ret = t->connect(ch, addr);
+	if (ret) {
+		free(ch);
+		return ret;
+	}
+	*out = ch;
+	return 0;
+}
+
+/* 0 (do not wait) or -1 (as long as it takes), from the flags. */
+static int64_t call_timeout(const struct ipcoff_chan *ch, unsigned int flags)
+{
+	return (flags & IPCOFF_CHAN_DONTWAIT) ||
+	       (ch->flags & IPCOFF_CHAN_NONBLOCK) ? 0 : -1;
+}
+
+int ipcoff_chan_wait_consumers(struct ipcoff_chan *ch, unsigned int n,
+			       int64_t timeout_ns)
+{
+	if (!ch || !ch->producer || n > IPCOFF_POOL_MAX_CONSUMERS)
+		return -EINVAL;
+	return ch->t->wait_consumers(ch, n, timeout_ns);
+}
+
+int ipcoff_chan_sendv(struct ipcoff_chan *ch, const struct iovec *iov,
+		      int iovcnt, unsigned int flags)
+{
+	size_t len = 0;
+	int i, ret;
+
+	if (!ch || !ch->producer || iovcnt < 0 || iovcnt > IPCOFF_IOV_MAX ||
+	    (iovcnt && !iov) || (flags & ~IPCOFF_CHAN_DONTWAIT))
+		return -EINVAL;
+	for (i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len > ch->msg_max - len)
+			return -EMSGSIZE;
+		len += iov[i].iov_len;
+	}
+	ret = ch->t->sendv(ch, iov, iovcnt, len, call_timeout(ch, flags));
+	if (!ret)
+		ch->messages++;
+	return ret;
+}
+
+int ipcoff_chan_send(struct ipcoff_chan *ch, const void *buf, size_t len,
+		     unsigned int flags)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+
+	if (len && !buf)
+		return -EINVAL;
+	return ipcoff_chan_sendv(ch, &iov, len ? 1 : 0, flags);
+}
+
+ssize_t ipcoff_chan_recv(struct ipcoff_chan *ch, void *buf, size_t cap,
+			 unsigned int flags)
+{
+	ssize_t ret;
+
+	if (!ch || ch->producer || (cap && !buf) ||
+	    (flags & ~IPCOFF_CHAN_DONTWAIT))
+		return -EINVAL;
+	ret = ch->t->recv(ch, buf, cap, call_timeout(ch, flags));
+	if (ret >= 0)
+		ch->messages++;
+	return ret;
+}
+
+int ipcoff_chan_peek(struct ipcoff_chan *ch, struct ipcoff_chan_msg *msg,
+		     unsigned int flags)
+{
+	int ret;
+
+	if (!ch || ch->producer || !msg || (flags & ~IPCOFF_CHAN_DONTWAIT))
+		return -EINVAL;
+	memset(msg, 0, sizeof(*msg));
+	ret = ch->t->peek(ch, msg, call_timeout(ch, flags));
+	if (!ret)
+		ch->messages++;
+	return ret;
+}
+
+int ipcoff_chan_done(struct ipcoff_chan *ch, struct ipcoff_chan_msg *msg)
+{
+	if (!ch || ch->producer || !msg)
+		return -EINVAL;
+	return ch->t->done(ch, msg);
+}
+
+int ipcoff_chan_fd(struct ipcoff_chan *ch)
+{
+	return ch ? ch->t->fd(ch) : -EINVAL;
+}
+
+int ipcoff_chan_progress(struct ipcoff_chan *ch)
+{
+	return ch ? ch->t->progress(ch) : -EINVAL;
+}
+
+int ipcoff_chan_info(struct ipcoff_chan *ch, struct ipcoff_chan_info *info)
+{
+	if (!ch || !info)
+		return -EINVAL;
+	memset(info, 0, sizeof(*info));
+	info->producer = ch->producer;
+	info->msg_max = ch->msg_max;
+	info->messages = ch->messages;
+	ch->t->info(ch, info);
+	return 0;
+}
+
+void ipcoff_chan_close(struct ipcoff_chan *ch)
+{
+	if (!ch)
+		return;
+	ch->t->close(ch);
+	free(ch);
+}

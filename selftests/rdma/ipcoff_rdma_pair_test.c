@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libipcoff's rdma transport between two guests (scripts/run-guest-pair):
+ * each has a soft-RoCE device on eth0, joined by a QEMU socket backend.
+ * The same program runs in both; the guest with the lower address
+ * (ipcoff_ip vs ipcoff_peer) is the consumer, the other the producer, and
+ * each test below is one connection, in the same order on both sides.
+ *
+ * - every byte of a stream checked;
+ * - throughput and round-trip latency for 64 KiB and 1 MiB messages,
+ *   printed as "# bench:" lines (TCG figures: compare, do not quote as
+ *   hardware numbers);
+ * - the consumer SIGKILLed mid-stream: the producer's error and cleanup.
+ */
+#include <arpa/inet.h>
+
+#include "rdma_common.h"
+
+#define PORT_BASE	18800
+#define DEAD_MS		4000
+
+static const struct ipcoff_rdma_opts opts = {
+	.msg_max = 1 << 20, .slots = 8, .dead_ms = DEAD_MS,
+};
+
+FIXTURE(pair) {
+	const char *ip, *peer;
+	int consumer;
+};
+
+FIXTURE_SETUP(pair)
+{
+	struct in_addr a, b;
+
+	self->ip = env_addr("ipcoff_ip");
+	self->peer = env_addr("ipcoff_peer");
+	if (!self->ip || !self->peer)
+		SKIP(return, "not one of two rdma guests (scripts/run-guest-pair)");
+	ASSERT_EQ(1, inet_pton(AF_INET, self->ip, &a));
+	ASSERT_EQ(1, inet_pton(AF_INET, self->peer, &b));
+	self->consumer = ntohl(a.s_addr) < ntohl(b.s_addr);
+	ASSERT_EQ(0, ensure_rxe()) TH_LOG("%s", ipcoff_rdma_strerror());
+}
+
+FIXTURE_TEARDOWN(pair)
+{
+}
+
+/* The other guest may still be booting: retry what that looks like. */
+static int pair_connect(const char *peer, uint16_t port, struct ipcoff_rdma **r)
+{
+	int64_t end = mono_ms() + 180000;
+	int ret;
+
+	for (;;) {
+		ret = ipcoff_rdma_connect(peer, port, &opts, 10000, r);
+		if (!ret || mono_ms() > end ||
+		    (ret != -ECONNREFUSED && ret != -EHOSTUNREACH &&
+		     ret != -ETIMEDOUT))
+			break;
+		usleep(200000);
+	}
+	if (ret)
+		fprintf(stderr, "# connect to %s port %u: %s\n", peer, port,
+			ipcoff_rdma_strerror());
+	return ret;
+}
+
+static int pair_accept(const char *ip, uint16_t port, struct ipcoff_rdma **r,
+		       struct ipcoff_rdma_listener **l)
+{
+	int ret = ipcoff_rdma_listen(ip, port, &opts, l);
+
+	if (!ret)
+		ret = ipcoff_rdma_accept(*l, 240000, r);
+	if (ret)
+		fprintf(stderr, "# accept on %s port %u: %s\n", ip, port,
+			ipcoff_rdma_strerror());
+	return ret;
+}
+
+TEST_F_TIMEOUT(pair, stream_every_byte, 400)
+{
+	uint16_t port = PORT_BASE + 1;
+	struct ipcoff_rdma_listener *l = NULL;
+	struct ipcoff_rdma *r;
+	size_t max = 256 << 10;
+	char *buf = malloc(opts.msg_max);
+	int n, count = 200;
+	ssize_t len;
+
+	ASSERT_NE(NULL, buf);
+	if (!self->consumer) {
+		ASSERT_EQ(0, pair_connect(self->peer, port, &r));
+		for (n = 0; n < count; n++) {
+			size_t want = msg_len_of(7, n, max);
+
+			msg_fill(buf, want, 7, n);
+			ASSERT_EQ(0, ipcoff_rdma_send(r, buf, want, 30000))
+				TH_LOG("message %d: %s", n, ipcoff_rdma_strerror());
+		}
+		ipcoff_rdma_close(r);
+		return;
+	}
+	ASSERT_EQ(0, pair_accept(self->ip, port, &r, &l));
+	for (n = 0; n < count; n++) {
+		size_t want = msg_len_of(7, n, max);
+
+		len = ipcoff_rdma_recv(r, buf, opts.msg_max, 30000);
+		ASSERT_EQ((ssize_t)want, len) TH_LOG("message %d: %s", n,
+						    ipcoff_rdma_strerror());
+		ASSERT_EQ(-1, msg_check(buf, want, 7, n)) TH_LOG("message %d", n);
+	}
+	printf("# consumer: %d messages from the other guest, every byte right\n", count);
+	ipcoff_rdma_close(r);
+	ipcoff_rdma_listener_close(l);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The producer streams @count messages of @size (each stamped with its
+ * number, checked by the consumer), the consumer answers the last with
+ * 8 bytes: throughput.  Then @rounds of @size out and 8 bytes back:
+ * round-trip times, p50 and p99.
+ */
+static void bench(struct __test_metadata *_metadata, int consumer,
+		  const char *ip, const char *peer, uint16_t port, size_t size,
+		  int count, int rounds)
+{
+	struct ipcoff_rdma_listener *l = NULL;
+	struct ipcoff_rdma *r;
+	int64_t *rtt = calloc(rounds, sizeof(*rtt)), t0, t1;
+	uint64_t ack = 0;
+	const void *msg;
+	void *slot;
+	ssize_t len;
+	int n;
+
+	ASSERT_NE(NULL, rtt);
+	if (consumer) {
+		ASSERT_EQ(0, pair_accept(ip, port, &r, &l));
+		for (n = 0; n < count + rounds; n++) {
+			len = ipcoff_rdma_recv_peek(r, 60000, &msg);
+			ASSERT_EQ((ssize_t)size, len) TH_LOG("message %d: %s", n,
+							    ipcoff_rdma_strerror());
+			ASSERT_EQ((uint64_t)n, *(const uint64_t *)msg);
+			ASSERT_EQ((uint64_t)n, *(const uint64_t *)((const char *)msg + size - 8));
+			ASSERT_EQ(0, ipcoff_rdma_recv_release(r));
+			if (n >= count - 1) {
+				ack = n;
+				ASSERT_EQ(0, ipcoff_rdma_send(r, &ack, sizeof(ack), 60000))
+					TH_LOG("%s", ipcoff_rdma_strerror());
+			}
+		}
+		ipcoff_rdma_close(r);
+		ipcoff_rdma_listener_close(l);
+		free(rtt);
+		return;
+	}
+	ASSERT_EQ(0, pair_connect(peer, port, &r));
+	t0 = mono_ns();
+	for (n = 0; n < count + rounds; n++) {
+		if (n == count) {
+			/* The consumer's answer to the last of the stream. */
+			ASSERT_EQ(8, ipcoff_rdma_recv(r, &ack, sizeof(ack), 60000));
+			t1 = mono_ns();
+			printf("# bench: %zu KiB x %d: %.1f MB/s\n", size >> 10, count,
+			       (double)size * count / ((t1 - t0) / 1e9) / 1e6);
+		}
+		t1 = mono_ns();
+		ASSERT_EQ(0, ipcoff_rdma_send_reserve(r, 60000, &slot))
+			TH_LOG("message %d: %s", n, ipcoff_rdma_strerror());
+		/* Only the stamps: the bytes in between are the ring's. */
+		*(uint64_t *)slot = n;
+		*(uint64_t *)((char *)slot + size - 8) = n;
+		ASSERT_EQ(0, ipcoff_rdma_send_commit(r, size));
+		if (n >= count) {
+			ASSERT_EQ(8, ipcoff_rdma_recv(r, &ack, sizeof(ack), 60000));
+			rtt[n - count] = mono_ns() - t1;
+		}
+	}
+	qsort(rtt, rounds, sizeof(*rtt), cmp_i64);
+	printf("# bench: %zu KiB round trip (%zu KiB out, 8 B back) x %d: p50 %.2f ms, p99 %.2f ms\n",
+	       size >> 10, size >> 10, rounds, rtt[rounds / 2] / 1e6,
+	       rtt[(rounds * 99 + 99) / 100 - 1] / 1e6);
+	ipcoff_rdma_close(r);
+	free(rtt);
+}
+
+TEST_F_TIMEOUT(pair, bench_64k, 400)
+{
+	bench(_metadata, self->consumer, self->ip, self->peer, PORT_BASE + 2,
+	      64 << 10, 400, 100);
+}
+
+TEST_F_TIMEOUT(pair, bench_1m, 400)
+{
+	bench(_metadata, self->consumer, self->ip, self->peer, PORT_BASE + 3,
+	      1 << 20, 40, 40);
+}
+
+/* In a child the consumer guest kills after 20 messages. */
+static int doomed_consumer(const char *ip, uint16_t port)
+{
+	struct ipcoff_rdma_listener *l;
+	struct ipcoff_rdma *r;
+	char *buf = malloc(opts.msg_max);
+	size_t max = 64 << 10;
+	int n;
+
+	if (pair_accept(ip, port, &r, &l))
+		return 10;
+	for (n = 0; n < 20; n++) {
+		ssize_t len = ipcoff_rdma_recv(r, buf, opts.msg_max, 60000);
+
+		if (len != (ssize_t)msg_len_of(8, n, max) ||
+		    msg_check(buf, (size_t)len, 8, n) >= 0)
+			return 13;
+	}
+	printf("# consumer: 20 messages right; killed now\n");
+	fflush(stdout);
+	raise(SIGKILL);
+	return 0;
+}
+
+TEST_F_TIMEOUT(pair, consumer_killed_mid_stream, 400)
+{
+	uint16_t port = PORT_BASE + 4;
+	size_t max = 64 << 10;
+	int64_t t_last = 0, t_err, t0;
+	char *buf = malloc(max);
+	struct ipcoff_rdma *r;
+	int n, ret = 0;
+	pid_t pid;
+
+	if (self->consumer) {
+		pid = fork();
+		if (!pid)
+			child_exit(doomed_consumer(self->ip, port));
+		ASSERT_LT(0, pid);
+		EXPECT_EQ(100 + SIGKILL, child_result(wait_child(pid, 300000)));
+		return;
+	}
+	ASSERT_EQ(0, pair_connect(self->peer, port, &r));
+	for (n = 0; n < 1000000; n++) {
+		size_t len = msg_len_of(8, n, max);
+
+		msg_fill(buf, len, 8, n);
+		ret = ipcoff_rdma_send(r, buf, len, 3 * DEAD_MS);
+		if (ret)
+			break;
+		t_last = mono_ms();
+	}
+	t_err = mono_ms();
+	printf("# producer: %d sent, then after %lld ms: %s (%s)\n", n,
+	       (long long)(t_err - t_last), strerrorname_np(-ret),
+	       ipcoff_rdma_strerror());
+	EXPECT_EQ(-ECONNRESET, ret);
+	EXPECT_LE(20, n);
+	/* Within the dead-peer bound of the last message that went through. */
+	EXPECT_GE((int64_t)3 * DEAD_MS, t_err - t_last);
+	EXPECT_EQ(-ECONNRESET, ipcoff_rdma_send(r, buf, 1, 1000));
+	t0 = mono_ms();
+	ipcoff_rdma_close(r);
+	printf("# producer: close took %lld ms\n", (long long)(mono_ms() - t0));
+	EXPECT_GE((int64_t)DEAD_MS + 1000, mono_ms() - t0);
+	free(buf);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,570 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libipcoff's rdma transport on one guest: two processes over the guest's
+ * soft-RoCE device on eth0 (rxe's loopback path), and every error it
+ * promises to name.  Needs an rdma guest (scripts/run-guest with
+ * IPCOFF_RDMA=1): ipcoff_ip names eth0's address; SKIP elsewhere.
+ *
+ * Producer and consumer are both children forked before either touches
+ * rdma-core (verbs contexts do not survive fork), and each runs under a
+ * deadline: a hang is a failure, never a stuck guest.
+ */
+#include <poll.h>
+
+#include "rdma_common.h"
+
+#define PORT_BASE	18700
+#define DEAD_MS		2000
+
+static const struct ipcoff_rdma_opts small_opts = {
+	.msg_max = 64 << 10, .slots = 8, .dead_ms = DEAD_MS,
+};
+
+FIXTURE(rdma) {
+	const char *ip;
+};
+
+FIXTURE_SETUP(rdma)
+{
+	int ret;
+
+	self->ip = env_addr("ipcoff_ip");
+	if (!self->ip)
+		SKIP(return, "not an rdma guest (no ipcoff_ip): run with IPCOFF_RDMA=1");
+	ret = ensure_rxe();
+	ASSERT_EQ(0, ret) TH_LOG("%s", ipcoff_rdma_strerror());
+}
+
+FIXTURE_TEARDOWN(rdma)
+{
+}
+
+TEST_F_TIMEOUT(rdma, link_and_addresses, 60)
+{
+	struct ipcoff_rdma_ifaddr a[8];
+	struct ipcoff_rdma_dev d;
+	unsigned int flags = 0;
+	int n, i, found = 0;
+
+	ASSERT_EQ(0, ipcoff_rdma_dev_get(RXE_DEV, &d)) TH_LOG("%s", ipcoff_rdma_strerror());
+	EXPECT_STREQ(RXE_NETDEV, d.netdev);
+	EXPECT_EQ(IPCOFF_RDMA_PORT_ACTIVE, d.port_state);
+	ASSERT_NE(0, d.ifindex);
+	n = ipcoff_rdma_netdev_addrs(d.ifindex, a, 8, &flags);
+	ASSERT_LT(0, n) TH_LOG("%s", ipcoff_rdma_strerror());
+	EXPECT_TRUE(flags & IFF_UP);
+	for (i = 0; i < n && i < 8; i++)
+		if (a[i].family == AF_INET && !strcmp(a[i].addr, self->ip))
+			found = 1;
+	EXPECT_TRUE(found) TH_LOG("%s has not %s", d.netdev, self->ip);
+	/* A second rxe on the same netdev is refused, and says so. */
+	EXPECT_EQ(-EEXIST, ipcoff_rdma_link_add("rxe1", RXE_NETDEV));
+	EXPECT_EQ(-ENODEV, ipcoff_rdma_link_add("rxe1", "nosuch0"));
+	EXPECT_EQ(-ENODEV, ipcoff_rdma_link_del("nosuch0"));
+}
+
+/*
+ * The consumer of @count messages of stream @s: receives them all in
+ * turns of blocking recv, an event loop on the fd with non-blocking recv,
+ * and zero-copy peek/release, checking every byte.  @die_after > 0: kill
+ * itself after that many, mid-stream.
+ */
+static int consume(const char *ip, uint16_t port, uint64_t s, int count,
+		   int die_after, int start_delay_ms)
+{
+	struct ipcoff_rdma_listener *l;
+	struct ipcoff_rdma_info info;
+	struct ipcoff_rdma *r;
+	size_t max = small_opts.msg_max;
+	char *buf = malloc(max);
+	int ret, n;
+
+	ret = ipcoff_rdma_listen(ip, port, &small_opts, &l);
+	if (ret) {
+		fprintf(stderr, "consumer: listen: %s\n", ipcoff_rdma_strerror());
+		return 10;
+	}
+	ret = ipcoff_rdma_accept(l, 30000, &r);
+	if (ret) {
+		fprintf(stderr, "consumer: accept: %s\n", ipcoff_rdma_strerror());
+		return 11;
+	}
+	if (start_delay_ms)
+		usleep(start_delay_ms * 1000);
+	for (n = 0; n < count; n++) {
+		size_t want = msg_len_of(s, n, max);
+		const void *msg = NULL;
+		ssize_t len;
+
+		if (die_after && n == die_after)
+			raise(SIGKILL);
+		if (n % 3 == 0) {
+			len = ipcoff_rdma_recv(r, buf, max, 10000);
+			msg = buf;
+		} else if (n % 3 == 1) {
+			struct pollfd p = { .fd = ipcoff_rdma_fd(r), .events = POLLIN };
+			int64_t end = mono_ms() + 10000;
+
+			/* An event loop's way: wait on the fd, never block in the call. */
+			while ((len = ipcoff_rdma_recv(r, buf, max, 0)) == -EAGAIN &&
+			       mono_ms() < end)
+				poll(&p, 1, 1000);
+			msg = buf;
+		} else {
+			len = ipcoff_rdma_recv_peek(r, 10000, &msg);
+		}
+		if (len < 0) {
+			fprintf(stderr, "consumer: message %d: %s\n", n,
+				ipcoff_rdma_strerror());
+			return 12;
+		}
+		if ((size_t)len != want || msg_check(msg, want, s, n) >= 0) {
+			fprintf(stderr, "consumer: message %d: %zd bytes (want %zu), first bad byte at %zd\n",
+				n, len, want, msg_check(msg, (size_t)len, s, n));
+			return 13;
+		}
+		if (n % 3 == 2 && ipcoff_rdma_recv_release(r)) {
+			fprintf(stderr, "consumer: release: %s\n", ipcoff_rdma_strerror());
+			return 14;
+		}
+	}
+	ipcoff_rdma_info(r, &info);
+	printf("# consumer: %d messages, %llu credit updates, qp timeout %u retry %u\n",
+	       count, (unsigned long long)info.credit_msgs, info.timeout,
+	       info.retry_cnt);
+	if (count > (int)small_opts.slots && !info.credit_msgs)
+		return 15;
+	ipcoff_rdma_close(r);
+	ipcoff_rdma_listener_close(l);
+	free(buf);
+	return 0;
+}
+
+/* Sends until @count or the first error; returns the count sent. */
+static int produce(struct ipcoff_rdma *r, uint64_t s, int count, int *err)
+{
+	size_t max = small_opts.msg_max;
+	char *buf = malloc(max);
+	int n;
+
+	*err = 0;
+	for (n = 0; n < count; n++) {
+		size_t len = msg_len_of(s, n, max);
+		void *slot;
+
+		if (n % 2) {
+			msg_fill(buf, len, s, n);
+			*err = ipcoff_rdma_send(r, buf, len, 10000);
+		} else {
+			*err = ipcoff_rdma_send_reserve(r, 10000, &slot);
+			if (!*err) {
+				msg_fill(slot, len, s, n);
+				*err = ipcoff_rdma_send_commit(r, len);
+			}
+		}
+		if (*err)
+			break;
+	}
+	free(buf);
+	return n;
+}
+
+static int producer(const char *ip, uint16_t port, uint64_t s, int count)
+{
+	struct ipcoff_rdma_info info;
+	struct ipcoff_rdma *r;
+	int ret, n;
+
+	ret = connect_retry(ip, port, &small_opts, 30000, &r);
+	if (ret) {
+		fprintf(stderr, "producer: connect: %s\n", ipcoff_rdma_strerror());
+		return 20;
+	}
+	ipcoff_rdma_info(r, &info);
+	printf("# producer: %s port %u, %zu-byte messages, %u credits, qp timeout %u retry %u\n",
+	       info.ibdev, info.port, info.msg_max, info.credits, info.timeout,
+	       info.retry_cnt);
+	/* Bounded dead-peer detection needs both set (0 means never). */
+	if (!info.timeout || !info.retry_cnt || info.retry_cnt == 7)
+		return 21;
+	n = produce(r, s, count, &ret);
+	if (ret) {
+		fprintf(stderr, "producer: message %d: %s\n", n, ipcoff_rdma_strerror());
+		return 22;
+	}
+	ipcoff_rdma_close(r);
+	return 0;
+}
+
+static pid_t spawn_consumer(const char *ip, uint16_t port, uint64_t s, int count,
+			    int die_after, int delay)
+{
+	pid_t pid = fork();
+
+	if (!pid)
+		child_exit(consume(ip, port, s, count, die_after, delay));
+	return pid;
+}
+
+TEST_F_TIMEOUT(rdma, stream_every_byte, 240)
+{
+	uint16_t port = PORT_BASE + 1;
+	pid_t c, p;
+	int sc, sp;
+
+	c = spawn_consumer(self->ip, port, 1, 300, 0, 0);
+	ASSERT_LT(0, c);
+	p = fork();
+	if (!p)
+		child_exit(producer(self->ip, port, 1, 300));
+	ASSERT_LT(0, p);
+	sp = child_result(wait_child(p, 200000));
+	sc = child_result(wait_child(c, 10000));
+	EXPECT_EQ(0, sp);
+	EXPECT_EQ(0, sc);
+}
+
+/*
+ * The producer never gets ahead of the consumer by more than its slots:
+ * while the consumer sleeps, non-blocking sends stop with EAGAIN after
+ * exactly `slots` messages, and go on once it reads.
+ */
+static int producer_credits(const char *ip, uint16_t port)
+{
+	struct ipcoff_rdma *r;
+	int n = 0, ret;
+
+	ret = connect_retry(ip, port, &small_opts, 30000, &r);
+	if (ret) {
+		fprintf(stderr, "producer: connect: %s\n", ipcoff_rdma_strerror());
+		return 20;
+	}
+	for (;;) {
+		size_t len = msg_len_of(2, n, small_opts.msg_max);
+		void *slot;
+
+		ret = ipcoff_rdma_send_reserve(r, 0, &slot);
+		if (ret)
+			break;
+		msg_fill(slot, len, 2, n);
+		if (ipcoff_rdma_send_commit(r, len))
+			return 23;
+		n++;
+	}
+	printf("# producer: %d sends before EAGAIN\n", n);
+	if (ret != -EAGAIN || n != (int)small_opts.slots)
+		return 24;
+	/* The rest with blocking sends, picking up where it stopped. */
+	for (; n < 40; n++) {
+		size_t len = msg_len_of(2, n, small_opts.msg_max);
+		void *slot;
+
+		if (ipcoff_rdma_send_reserve(r, 10000, &slot))
+			return 25;
+		msg_fill(slot, len, 2, n);
+		if (ipcoff_rdma_send_commit(r, len))
+			return 25;
+	}
+	ipcoff_rdma_close(r);
+	return 0;
+}
+
+TEST_F_TIMEOUT(rdma, credits_bound_the_producer, 120)
+{
+	uint16_t port = PORT_BASE + 2;
+	pid_t c, p;
+	int sc, sp;
+
+	/* The consumer waits 3 s after the connection before it reads. */
+	c = spawn_consumer(self->ip, port, 2, 40, 0, 3000);
+	ASSERT_LT(0, c);
+	p = fork();
+	if (!p)
+		child_exit(producer_credits(self->ip, port));
+	sp = child_result(wait_child(p, 90000));
+	sc = child_result(wait_child(c, 10000));
+	EXPECT_EQ(0, sp);
+	EXPECT_EQ(0, sc);
+}
+
+/*
+ * The consumer dies (SIGKILL) mid-stream: the producer's next sends fail
+ * with ECONNRESET within the dead-peer bound, and it closes promptly.
+ */
+static int producer_sees_death(const char *ip, uint16_t port, int min_sent)
+{
+	int64_t t_last = 0, t_err, t0;
+	struct ipcoff_rdma *r;
+	int ret, n;
+
+	ret = connect_retry(ip, port, &small_opts, 30000, &r);
+	if (ret) {
+		fprintf(stderr, "producer: connect: %s\n", ipcoff_rdma_strerror());
+		return 20;
+	}
+	for (n = 0; n < 100000; n++) {
+		size_t len = msg_len_of(3, n, small_opts.msg_max);
+		void *slot;
+
+		ret = ipcoff_rdma_send_reserve(r, 3 * DEAD_MS, &slot);
+		if (!ret) {
+			msg_fill(slot, len, 3, n);
+			ret = ipcoff_rdma_send_commit(r, len);
+		}
+		if (ret)
+			break;
+		t_last = mono_ms();
+	}
+	t_err = mono_ms();
+	printf("# producer: %d sent, then after %lld ms: %s (%s)\n", n,
+	       (long long)(t_err - t_last), strerrorname_np(-ret),
+	       ipcoff_rdma_strerror());
+	if (ret != -ECONNRESET)
+		return 26;
+	if (n < min_sent)
+		return 27;
+	/* Later calls keep failing the same way, at once. */
+	if (ipcoff_rdma_send(r, "x", 1, 1000) != -ECONNRESET)
+		return 28;
+	t0 = mono_ms();
+	ipcoff_rdma_close(r);
+	printf("# producer: close took %lld ms\n", (long long)(mono_ms() - t0));
+	if (mono_ms() - t0 > DEAD_MS + 1000)
+		return 29;
+	return 0;
+}
+
+TEST_F_TIMEOUT(rdma, consumer_killed_mid_stream, 120)
+{
+	uint16_t port = PORT_BASE + 3;
+	pid_t c, p;
+	int sc, sp;
+
+	c = spawn_consumer(self->ip, port, 3, 100000, 20, 0);
+	ASSERT_LT(0, c);
+	p = fork();
+	if (!p)
+		child_exit(producer_sees_death(self->ip, port, 20));
+	sc = child_result(wait_child(c, 60000));
+	sp = child_result(wait_child(p, 60000));
+	EXPECT_EQ(100 + SIGKILL, sc);
+	EXPECT_EQ(0, sp);
+}
+
+/* The producer dies after 10: the consumer gets those 10, then ECONNRESET. */
+static int producer_dies(const char *ip, uint16_t port)
+{
+	struct ipcoff_rdma *r;
+	int ret;
+
+	ret = connect_retry(ip, port, &small_opts, 30000, &r);
+	if (ret)
+		return 20;
+	produce(r, 4, 10, &ret);
+	if (ret)
+		return 22;
+	/* Let the writes land: the consumer must have all ten. */
+	usleep(500000);
+	raise(SIGKILL);
+	return 0;
+}
+
+static int consumer_sees_death(const char *ip, uint16_t port)
+{
+	struct ipcoff_rdma_listener *l;
+	struct ipcoff_rdma *r;
+	size_t max = small_opts.msg_max;
+	char *buf = malloc(max);
+	ssize_t len;
+	int n = 0;
+
+	if (ipcoff_rdma_listen(ip, port, &small_opts, &l) ||
+	    ipcoff_rdma_accept(l, 30000, &r))
+		return 10;
+	for (;;) {
+		len = ipcoff_rdma_recv(r, buf, max, 3 * DEAD_MS);
+		if (len < 0)
+			break;
+		if ((size_t)len != msg_len_of(4, n, max) ||
+		    msg_check(buf, (size_t)len, 4, n) >= 0)
+			return 13;
+		n++;
+	}
+	printf("# consumer: %d messages, then %s (%s)\n", n,
+	       strerrorname_np((int)-len), ipcoff_rdma_strerror());
+	if (n != 10 || len != -ECONNRESET)
+		return 16;
+	ipcoff_rdma_close(r);
+	ipcoff_rdma_listener_close(l);
+	return 0;
+}
+
+TEST_F_TIMEOUT(rdma, producer_killed_mid_stream, 120)
+{
+	uint16_t port = PORT_BASE + 4;
+	pid_t c, p;
+	int sc, sp;
+
+	c = fork();
+	if (!c)
+		child_exit(consumer_sees_death(self->ip, port));
+	p = fork();
+	if (!p)
+		child_exit(producer_dies(self->ip, port));
+	sp = child_result(wait_child(p, 60000));
+	sc = child_result(wait_child(c, 60000));
+	EXPECT_EQ(100 + SIGKILL, sp);
+	EXPECT_EQ(0, sc);
+}
+
+/* Runs @fn in a fresh child (no rdma-core state), returns its result. */
+static int in_child(int (*fn)(const char *ip), const char *ip, int ms)
+{
+	pid_t pid = fork();
+
+	if (!pid)
+		child_exit(fn(ip));
+	return child_result(wait_child(pid, ms));
+}
+
+static int expect_err(const char *what, int got, int want, int64_t t0,
+		      int max_ms)
+{
+	int64_t took = mono_ms() - t0;
+
+	printf("# %s: %s after %lld ms: %s\n", what, got ? strerrorname_np(-got) : "0",
+	       (long long)took, ipcoff_rdma_strerror());
+	if (got != want) {
+		printf("# %s: wanted %s\n", what, strerrorname_np(-want));
+		return 1;
+	}
+	return took > max_ms ? 2 : 0;
+}
+
+static int listen_on_lo(const char *ip)
+{
+	struct ipcoff_rdma_listener *l = NULL;
+	int64_t t0 = mono_ms();
+
+	(void)ip;
+	return expect_err("listen on 127.0.0.1",
+			  ipcoff_rdma_listen("127.0.0.1", PORT_BASE + 5, &small_opts, &l),
+			  -ENODEV, t0, 5000);
+}
+
+static int connect_nobody(const char *ip)
+{
+	struct ipcoff_rdma *r = NULL;
+	int64_t t0 = mono_ms();
+
+	return expect_err("connect to a port nobody listens on",
+			  ipcoff_rdma_connect(ip, PORT_BASE + 6, &small_opts, 10000, &r),
+			  -ECONNREFUSED, t0, 10000);
+}
+
+static int connect_unreachable(const char *ip)
+{
+	struct ipcoff_rdma *r = NULL;
+	char other[64], *dot;
+	int64_t t0 = mono_ms();
+
+	/* A host on eth0's subnet that does not exist: .99. */
+	snprintf(other, sizeof(other), "%s", ip);
+	dot = strrchr(other, '.');
+	if (!dot)
+		return 3;
+	strcpy(dot, ".99");
+	return expect_err("connect to an address nobody has",
+			  ipcoff_rdma_connect(other, PORT_BASE + 7, &small_opts, 30000, &r),
+			  -EHOSTUNREACH, t0, 2 * DEAD_MS + 5000);
+}
+
+static int connect_memlock(const char *ip)
+{
+	struct ipcoff_rdma_opts o = { .msg_max = 1 << 20, .slots = 8,
+				      .dead_ms = DEAD_MS };
+	struct rlimit rl = { 64 << 10, 64 << 10 };
+	struct ipcoff_rdma *r = NULL;
+	int64_t t0;
+	int ret;
+
+	if (caps_drop(CAP_IPC_LOCK) || setrlimit(RLIMIT_MEMLOCK, &rl))
+		return 3;
+	t0 = mono_ms();
+	ret = expect_err("connect with RLIMIT_MEMLOCK 64 KiB and no CAP_IPC_LOCK",
+			 ipcoff_rdma_connect(ip, PORT_BASE + 8, &o, 10000, &r),
+			 -ENOMEM, t0, 10000);
+	if (!ret && !strstr(ipcoff_rdma_strerror(), "RLIMIT_MEMLOCK"))
+		return 4;
+	return ret;
+}
+
+TEST_F_TIMEOUT(rdma, errors_are_distinct, 120)
+{
+	EXPECT_EQ(0, in_child(listen_on_lo, self->ip, 20000));
+	EXPECT_EQ(0, in_child(connect_nobody, self->ip, 20000));
+	EXPECT_EQ(0, in_child(connect_unreachable, self->ip, 40000));
+	EXPECT_EQ(0, in_child(connect_memlock, self->ip, 20000));
+}
+
+static int listen_port_down(const char *ip)
+{
+	struct ipcoff_rdma_listener *l = NULL;
+	int64_t t0 = mono_ms();
+
+	return expect_err("listen with eth0 down",
+			  ipcoff_rdma_listen(ip, PORT_BASE + 9, &small_opts, &l),
+			  -ENETDOWN, t0, 5000);
+}
+
+static int port_state(void)
+{
+	struct ipcoff_rdma_dev d;
+
+	return ipcoff_rdma_dev_get(RXE_DEV, &d) ? -1 : d.port_state;
+}
+
+/* Until rxe0's port reads @state (it follows the netdev asynchronously). */
+static int wait_port(int state)
+{
+	int64_t end = mono_ms() + 15000;
+
+	while (port_state() != state && mono_ms() < end)
+		usleep(100000);
+	return port_state();
+}
+
+TEST_F_TIMEOUT(rdma, port_down, 120)
+{
+	int ret;
+
+	ASSERT_EQ(0, system("ip link set " RXE_NETDEV " down"));
+	EXPECT_EQ(IPCOFF_RDMA_PORT_DOWN, wait_port(IPCOFF_RDMA_PORT_DOWN));
+	ret = in_child(listen_port_down, self->ip, 20000);
+	ASSERT_EQ(0, system("ip link set " RXE_NETDEV " up"));
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(IPCOFF_RDMA_PORT_ACTIVE, wait_port(IPCOFF_RDMA_PORT_ACTIVE));
+}
+
+static int connect_no_device(const char *ip)
+{
+	struct ipcoff_rdma *r = NULL;
+	int64_t t0 = mono_ms();
+
+	return expect_err("connect with no RDMA device",
+			  ipcoff_rdma_connect(ip, PORT_BASE + 10, &small_opts, 10000, &r),
+			  -ENODEV, t0, 5000);
+}
+
+TEST_F_TIMEOUT(rdma, no_device, 60)
+{
+	int ret;
+
+	ASSERT_EQ(0, ipcoff_rdma_link_del(RXE_DEV)) TH_LOG("%s", ipcoff_rdma_strerror());
+	ret = in_child(connect_no_device, self->ip, 20000);
+	ASSERT_EQ(0, ipcoff_rdma_link_add(RXE_DEV, RXE_NETDEV))
+		TH_LOG("%s", ipcoff_rdma_strerror());
+	EXPECT_EQ(0, ret);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared by the rdma tests: the guest's address (the kernel command line's
+ * ipcoff_ip and ipcoff_peer, which init hands down as variables), the
+ * soft-RoCE link on eth0, a byte pattern per (stream, message) so that a
+ * message in the wrong slot or with stale bytes never looks right, and
+ * child processes with a deadline.
+ */
+#ifndef IPCOFF_RDMA_COMMON_H
+#define IPCOFF_RDMA_COMMON_H
+
+#include "../common.h"
+#include "../../libipcoff/rdma.h"
+
+#define RXE_DEV		"rxe0"
+#define RXE_NETDEV	"eth0"
+
+/*
+ * The harness runs each test in a child that ends with _exit: without line
+ * buffering, what a test printed to the runner's pipe would be lost.
+ */
+static void __attribute__((constructor)) stdout_line_buffered(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
+/* "10.77.0.1/24" -> "10.77.0.1"; NULL when the variable is unset. */
+static inline const char *env_addr(const char *var)
+{
+	static char buf[2][64];
+	static int which;
+	const char *v = getenv(var);
+	char *slash, *b;
+
+	if (!v || !*v)
+		return NULL;
+	b = buf[which++ & 1];
+	snprintf(b, sizeof(buf[0]), "%s", v);
+	slash = strchr(b, '/');
+	if (slash)
+		*slash = 0;
+	return b;
+}
+
+/* rxe0 on eth0, made once; an rxe0 already there is fine. */
+static inline int ensure_rxe(void)
+{
+	int ret = ipcoff_rdma_link_add(RXE_DEV, RXE_NETDEV);
+
+	return ret == -EEXIST ? 0 : ret;
+}
+
+static inline uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+/* Message @n of stream @s: its length in [1, max] and its bytes. */
+static inline size_t msg_len_of(uint64_t s, uint64_t n, size_t max)
+{
+	uint64_t r = mix64(s * 1000003 + n);
+
+	/* Every fourth is full size, so whole slots are exercised. */
+	return n % 4 == 3 ? max : 1 + r % max;
+}
+
+static inline void msg_fill(void *buf, size_t len, uint64_t s, uint64_t n)
+{
+	uint64_t seed = mix64(s ^ (n << 20)), *p = buf;
+	size_t i, words = len / 8;
+	unsigned char *t;
+
+	for (i = 0; i < words; i++)
+		p[i] = seed + i * 0x9e3779b97f4a7c15ULL;
+	t = (unsigned char *)buf + words * 8;
+	for (i = 0; i < len % 8; i++)
+		t[i] = (unsigned char)(seed >> (i * 8));
+}
+
+/* Offset of the first wrong byte, or -1. */
+static inline ssize_t msg_check(const void *buf, size_t len, uint64_t s,
+				uint64_t n)
+{
+	static unsigned char *want;
+	static size_t want_len;
+	size_t i;
+
+	if (len > want_len) {
+		free(want);
+		want = malloc(len);
+		want_len = want ? len : 0;
+		if (!want)
+			return 0;
+	}
+	msg_fill(want, len, s, n);
+	if (!memcmp(want, buf, len))
+		return -1;
+	for (i = 0; i < len; i++)
+		if (((const unsigned char *)buf)[i] != want[i])
+			return (ssize_t)i;
+	return 0;
+}
+
+static inline int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static inline int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* A forked child's end: what it printed must reach the log. */
+static inline void __attribute__((noreturn)) child_exit(int rc)
+{
+	fflush(stdout);
+	fflush(stderr);
+	_exit(rc);
+}
+
+/* Wait for @pid at most @ms; kill it after that.  Its wait status, or -1. */
+static inline int wait_child(pid_t pid, int ms)
+{
+	int64_t end = mono_ms() + ms;
+	int st;
+
+	for (;;) {
+		pid_t w = waitpid(pid, &st, WNOHANG);
+
+		if (w == pid)
+			return st;
+		if (w < 0)
+			return -1;
+		if (mono_ms() > end) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			return -1;
+		}
+		usleep(20000);
+	}
+}
+
+/* A child's exit code, or 100 + signal, or 99 when it had to be killed. */
+static inline int child_result(int st)
+{
+	if (st < 0)
+		return 99;
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	return 100 + WTERMSIG(st);
+}
+
+/* Connect until a listener is there (ECONNREFUSED until then). */
+static inline int connect_retry(const char *addr, uint16_t port,
+				const struct ipcoff_rdma_opts *o, int ms,
+				struct ipcoff_rdma **out)
+{
+	int64_t end = mono_ms() + ms;
+	int ret;
+
+	for (;;) {
+		ret = ipcoff_rdma_connect(addr, port, o, 10000, out);
+		if (ret != -ECONNREFUSED || mono_ms() > end)
+			return ret;
+		usleep(100000);
+	}
+}
+
+#endif /* IPCOFF_RDMA_COMMON_H */
