@@ -93,6 +93,10 @@ struct ipcoff_engine {
  * @claims: IPCOFF_REQ_CLAIM_* single uses this request spent
  * @skip: bytes of both ends before this request's part (a chunk)
  * @user_data: given back in the completion entry
+ * @qos: IPCOFF_QOS_* of an auto request, for the scheduler
+ * @sched: IPCOFF_SCHED_* marks of the scheduler (sched.c)
+ * @pred_ns: the scheduler's prediction of the submit-to-complete time, or
+ *	0 when the request is not one to learn from
  * @cqe_flags: IPCOFF_CQE_* of the completion entry
  * @ring: the submitter's ring, with a place reserved (referenced), or NULL
  *	for a synchronous copy
@@ -123,6 +127,9 @@ struct ipcoff_request {
 	u8 claims;
 	u64 skip;
 	u64 user_data;
+	u32 qos;
+	u8 sched;
+	u64 pred_ns;
 	u32 cqe_flags;
 	struct ipcoff_ring *ring;
 	struct ipcoff_cqe_node *notify;
@@ -161,7 +168,7 @@ struct ipcoff_cqe_node *ipcoff_notify_alloc(struct ipcoff_request *req,
 
 /* engine.c */
 struct ipcoff_engine *ipcoff_engine_pick(u32 want,
-					 const struct ipcoff_request *req);
+					 struct ipcoff_request *req);
 u32 ipcoff_engines_present(void);
 void ipcoff_engine_counters(u32 id, struct ipcoff_engine_counters *out);
 extern const struct attribute_group ipcoff_cpu_stats_group;

@@ -58,7 +58,7 @@ union ipcoff_ioc_arg {
 			 IPCOFF_FEAT_DMA_IOVEC | IPCOFF_FEAT_ASYNC | \
 			 IPCOFF_FEAT_EVENTFD | IPCOFF_FEAT_NOTIFY | \
 			 IPCOFF_FEAT_CHUNKED | IPCOFF_FEAT_BUFFERS | \
-			 IPCOFF_FEAT_MOVE)
+			 IPCOFF_FEAT_MOVE | IPCOFF_FEAT_SCHED)
 
 static int ipcoff_ioc_get_info(struct ipcoff_ctx *ctx, void *arg)
 {
@@ -161,8 +161,10 @@ static int ipcoff_ioc_export(struct ipcoff_ctx *ctx, void *arg)
 
 /**
  * struct ipcoff_ioc_desc - how one command is dispatched
- * @cmd: the command as defined in the uapi header (its size is VER0's)
+ * @cmd: the command as defined in the uapi header
  * @ksize: the struct size this module knows
+ * @ver0: the struct's first published size when it grew since (a caller
+ *	may pass any size from there on), else 0: @cmd's size
  * @out_on_error: copy the struct back also when the handler fails, so that
  *	partial results (COPY's @copied) reach user space
  * @fn: the handler
@@ -170,7 +172,7 @@ static int ipcoff_ioc_export(struct ipcoff_ctx *ctx, void *arg)
 struct ipcoff_ioc_desc {
 	unsigned int cmd;
 	unsigned int ksize;
-	unsigned int ver0;	/* first published size, when not cmd's */
+	unsigned int ver0;
 	bool out_on_error;
 	int (*fn)(struct ipcoff_ctx *ctx, void *arg);
 };

@@ -574,7 +574,7 @@ static int fake_check_request(const struct ipcoff_copy *req, bool async,
 	struct ipcoff_iovec dummy;
 	int err;
 
-	if ((req->flags & ~flags) || req->reserved || !req->len ||
+	if ((req->flags & ~flags) || req->qos > IPCOFF_QOS_MAX || !req->len ||
 	    req->engine >= IPCOFF_ENGINE_COUNT)
 		return EINVAL;
 	if (req->flags & IPCOFF_COPY_CHUNKED) {
