@@ -86,7 +86,7 @@ struct ipcoff_engine {
  * @descriptors: descriptors (dma) or page pieces (cpu) the engine issued
  * @start: submission time, for the engine's busy time
  * @done: completed by ipcoff_request_complete()
- * @lock: protects @priv against a waiter that gave up, and @next
+ * @lock: protects @priv against a waiter that gave up, @next and @part
  * @priv: the engine's per-request state
  * @async: submitted with SUBMIT: a cpu copy runs on a worker
  * @finished: the request completed (under @lock, for ipcoff_request_link())
@@ -97,6 +97,11 @@ struct ipcoff_engine {
  * @sched: IPCOFF_SCHED_* marks of the scheduler (sched.c)
  * @pred_ns: the scheduler's prediction of the submit-to-complete time, or
  *	0 when the request is not one to learn from
+ * @split: a copy split between cpu and dma: the bytes the cpu copies,
+ *	from the start; the dma copies the rest
+ * @parts: a split copy's parts not completed yet
+ * @part: a split copy's parts, cpu then dma (referenced), until it
+ *	completes (under @lock)
  * @cqe_flags: IPCOFF_CQE_* of the completion entry
  * @ring: the submitter's ring, with a place reserved (referenced), or NULL
  *	for a synchronous copy
@@ -120,7 +125,7 @@ struct ipcoff_request {
 	u64 descriptors;
 	ktime_t start;
 	struct completion done;
-	spinlock_t lock;	/* protects @priv, @finished and @next */
+	spinlock_t lock;	/* protects @priv, @finished, @next, @part */
 	void *priv;
 	bool async;
 	bool finished;
@@ -130,6 +135,9 @@ struct ipcoff_request {
 	u32 qos;
 	u8 sched;
 	u64 pred_ns;
+	u64 split;
+	atomic_t parts;
+	struct ipcoff_request *part[2];
 	u32 cqe_flags;
 	struct ipcoff_ring *ring;
 	struct ipcoff_cqe_node *notify;

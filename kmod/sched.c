@@ -32,7 +32,7 @@
 #define IPCOFF_LOAD_ONE		1024U
 /* A completion moves its engine's factor at most this far. */
 #define IPCOFF_LOAD_MIN		(IPCOFF_LOAD_ONE / 16)
-#define IPCOFF_LOAD_MAX		(IPCOFF_LOAD_ONE * 256)
+#define IPCOFF_LOAD_MAX		(IPCOFF_LOAD_ONE * 4096)
 /*
  * Bounds that keep the arithmetic in 64 bits: queued bytes, predicted
  * times before scaling (18 minutes), and measured costs (as the pins).
@@ -40,7 +40,7 @@
 #define IPCOFF_QUEUE_MAX	BIT_ULL(40)
 #define IPCOFF_NS_MAX		BIT_ULL(40)
 #define IPCOFF_FIXED_MAX	1000000000ULL
-#define IPCOFF_BYTE_MAX		1000000ULL
+#define IPCOFF_BYTE_MAX		10000000ULL
 
 /* Why a decision went the way it did; sysfs reason_<name>. */
 enum ipcoff_why {
@@ -145,6 +145,7 @@ struct ipcoff_knob {
 };
 
 static void ipcoff_sched_remodel(void);
+static void ipcoff_split_done(struct ipcoff_request *whole);
 
 static u64 knob(const struct ipcoff_knob *k)
 {
@@ -231,6 +232,15 @@ MODULE_PARM_DESC(sched_default_qos,
 IPCOFF_KNOB(sched_throughput_slack, throughput_slack, 50, 0, 1000, false);
 MODULE_PARM_DESC(sched_throughput_slack,
 		 "IPCOFF_QOS_THROUGHPUT: percent by which dma may be predicted slower than the cpu");
+IPCOFF_KNOB(sched_hybrid, hybrid, 1, 0, 1, false);
+MODULE_PARM_DESC(sched_hybrid,
+		 "auto may split a large copy between the cpu and dma engines");
+IPCOFF_KNOB(sched_hybrid_min, hybrid_min, 256 * 1024, 2 * PAGE_SIZE,
+	    IPCOFF_MAX_REGION_LEN, false);
+MODULE_PARM_DESC(sched_hybrid_min, "smallest copy that may be split, in bytes");
+IPCOFF_KNOB(sched_hybrid_gain, hybrid_gain, 10, 0, 100, false);
+MODULE_PARM_DESC(sched_hybrid_gain,
+		 "percent by which a split must be predicted faster than the faster engine alone");
 IPCOFF_KNOB(sched_calibrate, calibrate, 1, 0, 1, false);
 MODULE_PARM_DESC(sched_calibrate,
 		 "measure the engines' costs at load and when dma channels appear");
@@ -440,21 +450,98 @@ static struct ipcoff_engine *ipcoff_sched_count(enum ipcoff_pick pick,
 }
 
 /**
+ * struct ipcoff_sched_est - what the model predicts for one request
+ * @cpu: ns on the cpu engine, queue and load included
+ * @dma: ns on the dma engine, queue and load included
+ * @dma_idle: ns on the dma engine without its queue
+ * @split: cpu bytes of the best split (0: none)
+ * @hybrid: ns of that split: the later of its two parts
+ */
+struct ipcoff_sched_est {
+	u64 cpu;
+	u64 dma;
+	u64 dma_idle;
+	u64 split;
+	u64 hybrid;
+};
+
+/*
+ * The split of @len bytes where both parts are predicted to finish
+ * together, in whole pages, cpu part first: with per-page costs pc and pd
+ * and start costs c0 and d0, c0 + x * pc = d0 + (n - x) * pd.
+ */
+static void ipcoff_sched_split(const struct ipcoff_sched_model *m, u64 len,
+			       bool mis, bool async, u64 lc, u64 ld,
+			       struct ipcoff_sched_est *est)
+{
+	const u32 c = IPCOFF_ENGINE_CPU, d = IPCOFF_ENGINE_DMA;
+	u64 n = len >> PAGE_SHIFT, x, c0, d0, pc, pd, tc, td;
+	s64 num;
+
+	est->split = 0;
+	pc = ipcoff_scale(div_u64(m->byte_ps[c] * PAGE_SIZE, 1000), lc);
+	pd = ipcoff_scale(div_u64(m->byte_ps[d] * PAGE_SIZE, 1000) +
+			  (mis ? m->desc_ns : 0), ld);
+	c0 = ipcoff_scale(m->fixed_ns[c] + ipcoff_sched_wait(m, c, async), lc);
+	d0 = ipcoff_scale(m->fixed_ns[d] + ipcoff_sched_wait(m, d, async), ld);
+	if (n < 2 || !pc || !pd)
+		return;
+	num = (s64)(d0 + n * pd) - (s64)c0;
+	if (num <= 0)
+		return;
+	x = div64_u64(num, pc + pd);
+	if (!x || x >= n)
+		return;
+	tc = c0 + x * pc;
+	td = d0 + ipcoff_scale(ipcoff_sched_cost(m, d, len - (x << PAGE_SHIFT),
+						 mis) - m->fixed_ns[d], ld);
+	est->split = x << PAGE_SHIFT;
+	est->hybrid = max(tc, td);
+}
+
+/* The model's predictions for @len bytes, under RCU. */
+static void ipcoff_sched_predict(const struct ipcoff_sched_model *m, u64 len,
+				 bool mis, bool async, bool split,
+				 struct ipcoff_sched_est *est)
+{
+	const u32 c = IPCOFF_ENGINE_CPU, d = IPCOFF_ENGINE_DMA;
+	u64 now = ktime_get_ns();
+	u64 lc = ipcoff_sched_load(c, now), ld = ipcoff_sched_load(d, now);
+	u64 idle = ipcoff_sched_cost(m, d, len, mis);
+
+	est->cpu = ipcoff_scale(ipcoff_sched_cost(m, c, len, mis) +
+				ipcoff_sched_wait(m, c, async), lc);
+	est->dma = ipcoff_scale(idle + ipcoff_sched_wait(m, d, async), ld);
+	est->dma_idle = ipcoff_scale(idle, ld);
+	est->split = 0;
+	if (split)
+		ipcoff_sched_split(m, len, mis, async, lc, ld, est);
+}
+
+/* Whether the split beats the faster engine alone by hybrid_gain. */
+static bool ipcoff_sched_split_wins(const struct ipcoff_sched_est *est)
+{
+	return est->split && est->hybrid * (100 + knob(&knob_hybrid_gain)) <
+			     min(est->cpu, est->dma) * 100;
+}
+
+/**
  * ipcoff_sched_pick() - the engine for an IPCOFF_ENGINE_AUTO request
  * @req: the request, ends loaded (local iovecs not pinned yet)
  *
- * Elide wherever it serves: it moves no bytes. Else cpu or dma by the
- * request's QoS hint (or the host's), the cost model, the engines' load
- * factors and queues. Counts the decision and its reason.
+ * Elide wherever it serves: it moves no bytes. Else cpu, dma or a split
+ * between them by the request's QoS hint (or the host's), the cost model,
+ * the engines' load factors and queues. Counts the decision and its
+ * reason. A split sets @req->split.
  *
  * Return: the engine; never an error (the cpu serves everything).
  */
 struct ipcoff_engine *ipcoff_sched_pick(struct ipcoff_request *req)
 {
 	const struct ipcoff_sched_model *m;
-	u64 thr, qos, now, cpu, dma, idle;
-	const u32 c = IPCOFF_ENGINE_CPU, d = IPCOFF_ENGINE_DMA;
-	bool mis;
+	struct ipcoff_sched_est est;
+	u64 thr, qos;
+	bool split;
 
 	if (knob(&knob_elide) && !ipcoff_engine_elide.serves(req))
 		return ipcoff_sched_count(IPCOFF_PICK_ELIDE, IPCOFF_WHY_ELIDE);
@@ -475,26 +562,27 @@ struct ipcoff_engine *ipcoff_sched_pick(struct ipcoff_request *req)
 		return ipcoff_sched_count(IPCOFF_PICK_DMA,
 					  IPCOFF_WHY_HINT_CPU);
 
-	now = ktime_get_ns();
-	mis = ipcoff_misaligned(req);
+	/* Chunks complete one by one: a split would have to cut each. */
+	split = knob(&knob_hybrid) && req->len >= knob(&knob_hybrid_min) &&
+		!(req->flags & IPCOFF_COPY_CHUNKED);
 	rcu_read_lock();
 	m = rcu_dereference(ipcoff_model);
-	cpu = ipcoff_scale(ipcoff_sched_cost(m, c, req->len, mis) +
-			   ipcoff_sched_wait(m, c, req->async),
-			   ipcoff_sched_load(c, now));
-	idle = ipcoff_sched_cost(m, d, req->len, mis);
-	dma = ipcoff_scale(idle + ipcoff_sched_wait(m, d, req->async),
-			   ipcoff_sched_load(d, now));
-	idle = ipcoff_scale(idle, ipcoff_sched_load(d, now));
+	ipcoff_sched_predict(m, req->len, ipcoff_misaligned(req), req->async,
+			     split, &est);
 	rcu_read_unlock();
 
-	if (dma < cpu)
+	if (ipcoff_sched_split_wins(&est)) {
+		req->split = est.split;
+		ipcoff_sched_count(IPCOFF_PICK_HYBRID, IPCOFF_WHY_HYBRID);
+		return &ipcoff_engine_hybrid;
+	}
+	if (est.dma < est.cpu)
 		return ipcoff_sched_count(IPCOFF_PICK_DMA, IPCOFF_WHY_COST);
 	if (qos == IPCOFF_QOS_THROUGHPUT &&
-	    dma * 100 <= cpu * (100 + knob(&knob_throughput_slack)))
+	    est.dma * 100 <= est.cpu * (100 + knob(&knob_throughput_slack)))
 		return ipcoff_sched_count(IPCOFF_PICK_DMA,
 					  IPCOFF_WHY_HINT_THROUGHPUT);
-	return ipcoff_sched_count(IPCOFF_PICK_CPU, idle < cpu ?
+	return ipcoff_sched_count(IPCOFF_PICK_CPU, est.dma_idle < est.cpu ?
 				  IPCOFF_WHY_QUEUE : IPCOFF_WHY_COST);
 }
 
@@ -556,6 +644,9 @@ void ipcoff_sched_done(struct ipcoff_request *req)
 	u64 now, obs, old;
 	s64 sample;
 
+	if (req->sched & IPCOFF_SCHED_PART &&
+	    atomic_dec_and_test(&req->parent->parts))
+		ipcoff_split_done(req->parent);
 	if (!ipcoff_sched_follows(req->engine))
 		return;
 	s = &ipcoff_seng[id];
@@ -573,6 +664,142 @@ void ipcoff_sched_done(struct ipcoff_request *req)
 	WRITE_ONCE(s->load, old + (sample >> knob(&knob_ewma_shift)));
 	WRITE_ONCE(s->stamp, now);
 }
+
+/* ------------------------------------------------------------------ */
+/* The split: one request, a cpu part and a dma part, one completion.  */
+
+/* A part: a view of @whole's ends, run on its own engine. */
+static struct ipcoff_request *ipcoff_part_alloc(struct ipcoff_request *whole,
+						u64 skip, u64 len,
+						struct ipcoff_engine *e)
+{
+	struct ipcoff_request *p = ipcoff_request_alloc();
+
+	if (!p)
+		return NULL;
+	p->src = whole->src;
+	p->dst = whole->dst;
+	p->skip = whole->skip + skip;
+	p->len = len;
+	p->flags = whole->flags;
+	p->engine = e;
+	p->async = whole->async;
+	p->sched = IPCOFF_SCHED_PART;
+	p->user_data = whole->user_data;
+	ipcoff_request_get(whole);
+	p->parent = whole;
+	return p;
+}
+
+/*
+ * Both parts ended: the whole copy completes, once, with the first error
+ * and the bytes that arrived from the start (the cpu part is the front).
+ * It ran on dma unless the dma part went to the cpu as a whole.
+ */
+static void ipcoff_split_done(struct ipcoff_request *whole)
+{
+	struct ipcoff_request *c, *d;
+	unsigned long flags;
+	u64 copied;
+	int result;
+
+	spin_lock_irqsave(&whole->lock, flags);
+	c = whole->part[0];
+	d = whole->part[1];
+	whole->part[0] = NULL;
+	whole->part[1] = NULL;
+	spin_unlock_irqrestore(&whole->lock, flags);
+
+	result = c->result ? c->result : d->result;
+	copied = c->result ? c->copied : c->copied + d->copied;
+	whole->ran = d->ran;
+	whole->descriptors = c->descriptors + d->descriptors;
+	/* Each part's engine still holds its own reference. */
+	ipcoff_request_put(c);
+	ipcoff_request_put(d);
+	ipcoff_request_complete(whole, result, copied);
+}
+
+static bool ipcoff_hybrid_present(void)
+{
+	return true;
+}
+
+/* Only the scheduler gives it requests, never a caller. */
+static int ipcoff_hybrid_serves(const struct ipcoff_request *req)
+{
+	return -EOPNOTSUPP;
+}
+
+static void ipcoff_hybrid_submit(struct ipcoff_request *req)
+{
+	struct ipcoff_request *c, *d;
+	unsigned long flags;
+	u64 copied = 0;
+	int ret;
+
+	c = ipcoff_part_alloc(req, 0, req->split, &ipcoff_engine_cpu);
+	d = ipcoff_part_alloc(req, req->split, req->len - req->split,
+			      &ipcoff_engine_dma);
+	if (!c || !d) {
+		if (c)
+			ipcoff_request_put(c);
+		if (d)
+			ipcoff_request_put(d);
+		/* No memory for the parts: the cpu copies it all. */
+		req->ran = IPCOFF_ENGINE_CPU;
+		ret = ipcoff_cpu_copy(req, req->skip, req->len, &copied,
+				      &req->descriptors);
+		ipcoff_request_complete(req, ret, copied);
+		return;
+	}
+	atomic_set(&req->parts, 2);
+	spin_lock_irqsave(&req->lock, flags);
+	req->part[0] = c;
+	req->part[1] = d;
+	spin_unlock_irqrestore(&req->lock, flags);
+	/* The dma first: it works while the cpu (maybe this one) copies. */
+	ipcoff_request_submit(d);
+	ipcoff_request_submit(c);
+}
+
+static unsigned int ipcoff_hybrid_timeout_ms(void)
+{
+	return ipcoff_engine_dma.timeout_ms();
+}
+
+/* The waiter gave up: the dma part is the one that is late. */
+static void ipcoff_hybrid_timed_out(struct ipcoff_request *req)
+{
+	struct ipcoff_request *d;
+	unsigned long flags;
+
+	spin_lock_irqsave(&req->lock, flags);
+	d = req->part[1];
+	if (d)
+		ipcoff_request_get(d);
+	spin_unlock_irqrestore(&req->lock, flags);
+	if (!d)
+		return;
+	atomic64_inc(&ipcoff_engine_dma.stats.timeouts);
+	ipcoff_engine_dma.timed_out(d);
+	ipcoff_request_put(d);
+}
+
+/*
+ * Not in the engine table: it reports the dma engine (which runs part
+ * of every split), its parts count on the cpu and dma engines.
+ */
+struct ipcoff_engine ipcoff_engine_hybrid = {
+	.id = IPCOFF_ENGINE_DMA,
+	.name = "hybrid",
+	.present = ipcoff_hybrid_present,
+	.needs_pages = true,
+	.serves = ipcoff_hybrid_serves,
+	.submit = ipcoff_hybrid_submit,
+	.timeout_ms = ipcoff_hybrid_timeout_ms,
+	.timed_out = ipcoff_hybrid_timed_out,
+};
 
 /* ------------------------------------------------------------------ */
 /* Calibration: each engine's costs measured on copies between scratch */
@@ -909,6 +1136,41 @@ static u64 ipcoff_show_crossover(int arg)
 	return ipcoff_sched_crossover();
 }
 
+/* Whether an idle, aligned copy of @len is split. */
+static bool ipcoff_sched_splits(u64 len)
+{
+	const struct ipcoff_sched_model *m;
+	struct ipcoff_sched_est est;
+
+	rcu_read_lock();
+	m = rcu_dereference(ipcoff_model);
+	ipcoff_sched_predict(m, len, false, false, true, &est);
+	rcu_read_unlock();
+	return ipcoff_sched_split_wins(&est);
+}
+
+/*
+ * Bytes from which a copy is split (idle, aligned, latency), to the
+ * page; 0 when none up to the largest region is.
+ */
+static u64 ipcoff_show_crossover_hybrid(int arg)
+{
+	u64 lo = max_t(u64, knob(&knob_hybrid_min), 2 * PAGE_SIZE) >> PAGE_SHIFT;
+	u64 hi = IPCOFF_MAX_REGION_LEN >> PAGE_SHIFT, mid;
+
+	if (!knob(&knob_hybrid) || knob(&knob_dma_auto_min) ||
+	    !ipcoff_sched_splits(hi << PAGE_SHIFT))
+		return 0;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (ipcoff_sched_splits(mid << PAGE_SHIFT))
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return max(lo << PAGE_SHIFT, knob(&knob_hybrid_min));
+}
+
 static u64 ipcoff_show_calibrations(int arg)
 {
 	return atomic_read(&ipcoff_calibrations);
@@ -949,6 +1211,7 @@ IPCOFF_SCHED_RO(dma_desc_ns, ipcoff_show_desc, IPCOFF_ENGINE_DMA);
 IPCOFF_SCHED_RO(dma_load, ipcoff_show_load, IPCOFF_ENGINE_DMA);
 IPCOFF_SCHED_RO(dma_queued, ipcoff_show_inflight, IPCOFF_ENGINE_DMA);
 IPCOFF_SCHED_RO(crossover_dma, ipcoff_show_crossover, 0);
+IPCOFF_SCHED_RO(crossover_hybrid, ipcoff_show_crossover_hybrid, 0);
 IPCOFF_SCHED_RO(calibrations, ipcoff_show_calibrations, 0);
 IPCOFF_SCHED_RO(calib_error, ipcoff_show_calib_error, 0);
 
@@ -959,6 +1222,9 @@ static struct attribute *ipcoff_sched_attrs[] = {
 	&knob_force_qos.attr.attr,
 	&knob_default_qos.attr.attr,
 	&knob_throughput_slack.attr.attr,
+	&knob_hybrid.attr.attr,
+	&knob_hybrid_min.attr.attr,
+	&knob_hybrid_gain.attr.attr,
 	&knob_calibrate.attr.attr,
 	&knob_calib_ms.attr.attr,
 	&dev_attr_recalibrate.attr,
@@ -992,6 +1258,7 @@ static struct attribute *ipcoff_sched_attrs[] = {
 	&sattr_dma_load.attr.attr,
 	&sattr_dma_queued.attr.attr,
 	&sattr_crossover_dma.attr.attr,
+	&sattr_crossover_hybrid.attr.attr,
 	&sattr_calibrations.attr.attr,
 	&sattr_calib_error.attr.attr,
 	NULL,

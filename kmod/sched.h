@@ -13,6 +13,7 @@
 
 /* Bits of struct ipcoff_request.sched */
 #define IPCOFF_SCHED_CALIB	0x1	/* a calibration copy: not learnt from */
+#define IPCOFF_SCHED_PART	0x2	/* one engine's part of a split copy */
 
 struct ipcoff_engine *ipcoff_sched_pick(struct ipcoff_request *req);
 bool ipcoff_sched_allowed(u32 id);
@@ -23,5 +24,6 @@ void ipcoff_sched_start_engines(void);
 int ipcoff_sched_init(void);
 void ipcoff_sched_exit(void);
 extern const struct attribute_group ipcoff_sched_group;
+extern struct ipcoff_engine ipcoff_engine_hybrid;
 
 #endif /* IPCOFF_SCHED_H */

@@ -56,6 +56,9 @@ static const struct { const char *name, *param, *def; } knobs[] = {
 	{ "force_qos", "sched_force_qos", "0" },
 	{ "default_qos", "sched_default_qos", "1" },
 	{ "throughput_slack", "sched_throughput_slack", "50" },
+	{ "hybrid", "sched_hybrid", "1" },
+	{ "hybrid_min", "sched_hybrid_min", "262144" },
+	{ "hybrid_gain", "sched_hybrid_gain", "10" },
 	{ "calibrate", "sched_calibrate", "1" },
 	{ "calib_ms", "sched_calib_ms", "200" },
 	{ "learn", "sched_learn", "1" },
@@ -165,6 +168,8 @@ FIXTURE_SETUP(sched)
 		return;
 	}
 	knobs_reset();
+	/* Single-engine decisions unless a test asks for splits. */
+	ASSERT_EQ(0, sched_set("hybrid", "0"));
 	if (!access(PROV_KO, R_OK)) {
 		chans = prov_start("channels=2");
 		ASSERT_EQ(2, chans);
@@ -503,43 +508,51 @@ static int64_t crossover_of(int64_t fc, int64_t bc, int64_t fd, int64_t bd)
 
 /*
  * Calibration against the provider at two documented settings, one
- * channel, against a cpu pinned at 2 us + 100000 ps/B (10 MB/s: the
- * emulated provider's threads pay tens of microseconds a descriptor):
+ * channel, against a cpu pinned at 2 us + 1000000 ps/B (1 MB/s: the
+ * emulated provider's threads pay tens of microseconds a descriptor, far
+ * more when the host is busy):
  *
  *  A: bandwidth_mbps=400: every 4 KiB descriptor takes at least 10.24 us
- *     (2500 ps/B), below the cpu's 100000: dma wins from a finite
- *     crossover on.
- *  B: latency_us=1000 bandwidth_mbps=100: every descriptor takes at least
- *     1041 us (254000 ps/B), far above the cpu's: dma never wins
- *     (crossover 0), and a misaligned copy's extra descriptor per page
- *     costs at least the latency.
+ *     (2500 ps/B), below the cpu's: dma wins from a finite crossover on.
+ *  B: latency_us=5000 bandwidth_mbps=100: every descriptor takes at least
+ *     5041 us (1230000 ps/B), above the cpu's: dma never wins (crossover
+ *     0), and a misaligned copy's extra descriptor per page costs at
+ *     least the latency.
  *
  * The measured costs obey the provider's floors, the crossover follows
- * from the costs, and decisions follow the crossover.
+ * from the costs, and decisions follow the crossover. A is measured up to
+ * three times: on a busy host one measurement can come out slower than
+ * the pinned cpu.
  */
 TEST_F_TIMEOUT(sched, calibration, 300)
 {
 	struct dma_model a, b;
 	int64_t cal0, len;
+	int k;
 
 	SKIP_IF_SET(self->skip);
 	if (!self->prov)
 		SKIP(return, "no test provider module in this guest");
 	ASSERT_EQ(0, sched_set("pin_cpu_fixed_ns", "2000"));
-	ASSERT_EQ(0, sched_set("pin_cpu_byte_ps", "100000"));
+	ASSERT_EQ(0, sched_set("pin_cpu_byte_ps", "1000000"));
 
 	/* A: appearing channels are calibrated before the rescan returns. */
 	cal0 = sched_get("calibrations");
 	ASSERT_EQ(1, prov_start("channels=1 bandwidth_mbps=400"));
 	EXPECT_EQ(cal0 + 1, sched_get("calibrations"));
-	EXPECT_EQ(0, sched_get("calib_error"));
-	dma_model_read(&a);
-	TH_LOG("A (400 MB/s): dma %lld ns + %lld ps/B, +%lld ns/descriptor; crossover %lld bytes",
-	       (long long)a.fixed_ns, (long long)a.byte_ps,
-	       (long long)a.desc_ns, (long long)a.crossover);
+	for (k = 0;; k++) {
+		EXPECT_EQ(0, sched_get("calib_error"));
+		dma_model_read(&a);
+		TH_LOG("A (400 MB/s): dma %lld ns + %lld ps/B, +%lld ns/descriptor; crossover %lld bytes",
+		       (long long)a.fixed_ns, (long long)a.byte_ps,
+		       (long long)a.desc_ns, (long long)a.crossover);
+		if (a.byte_ps < 1000000 || k == 2)
+			break;
+		ASSERT_EQ(0, sched_set("recalibrate", "1"));
+	}
 	EXPECT_LE(2500 * 9 / 10, a.byte_ps);
-	EXPECT_GT(100000, a.byte_ps);
-	EXPECT_EQ(crossover_of(2000, 100000, a.fixed_ns, a.byte_ps),
+	EXPECT_GT(1000000, a.byte_ps);
+	EXPECT_EQ(crossover_of(2000, 1000000, a.fixed_ns, a.byte_ps),
 		  a.crossover);
 	EXPECT_LT(0, a.crossover);
 	len = a.crossover * 4 > 256 * (int64_t)KIB ? a.crossover * 4 :
@@ -554,17 +567,18 @@ TEST_F_TIMEOUT(sched, calibration, 300)
 	}
 
 	/* B: changed at run time, measured again on request. */
-	ASSERT_EQ(0, prov_set("latency_us", "1000"));
+	cal0 = sched_get("calibrations");
+	ASSERT_EQ(0, prov_set("latency_us", "5000"));
 	ASSERT_EQ(0, prov_set("bandwidth_mbps", "100"));
 	ASSERT_EQ(0, sched_set("recalibrate", "1"));
-	EXPECT_EQ(cal0 + 2, sched_get("calibrations"));
+	EXPECT_EQ(cal0 + 1, sched_get("calibrations"));
 	EXPECT_EQ(0, sched_get("calib_error"));
 	dma_model_read(&b);
-	TH_LOG("B (1000 us, 100 MB/s): dma %lld ns + %lld ps/B, +%lld ns/descriptor; crossover %lld bytes",
+	TH_LOG("B (5000 us, 100 MB/s): dma %lld ns + %lld ps/B, +%lld ns/descriptor; crossover %lld bytes",
 	       (long long)b.fixed_ns, (long long)b.byte_ps,
 	       (long long)b.desc_ns, (long long)b.crossover);
-	EXPECT_LE(254000 * 9 / 10, b.byte_ps);
-	EXPECT_LE(1000000 * 9 / 10, b.desc_ns);
+	EXPECT_LE(1230000 * 9 / 10, b.byte_ps);
+	EXPECT_LE(5000000 * 9 / 10, b.desc_ns);
 	EXPECT_LT(a.byte_ps, b.byte_ps);
 	EXPECT_EQ(0, b.crossover);
 	expect_auto(_metadata, self, len, 0, 0, IPCOFF_QOS_LATENCY,
@@ -610,7 +624,7 @@ TEST_F_TIMEOUT(sched, adaptivity, 300)
 	if (!self->prov)
 		SKIP(return, "no test provider module in this guest");
 	ASSERT_EQ(0, sched_set("pin_cpu_fixed_ns", "2000"));
-	ASSERT_EQ(0, sched_set("pin_cpu_byte_ps", "100000"));
+	ASSERT_EQ(0, sched_set("pin_cpu_byte_ps", "1000000"));
 	ASSERT_EQ(0, sched_set("ewma_shift", "1"));
 	ASSERT_EQ(0, sched_set("decay_ms", "300"));
 	ASSERT_EQ(1, prov_start("channels=1"));
@@ -624,8 +638,8 @@ TEST_F_TIMEOUT(sched, adaptivity, 300)
 					IPCOFF_ENGINE_DMA, 1, 0));
 	EXPECT_TRUE(snap_expect(&s, P_DMA, W_COST, 3));
 
-	/* 5 ms a descriptor, 64 a copy: auto gives dma up... */
-	ASSERT_EQ(0, prov_set("latency_us", "5000"));
+	/* 20 ms a descriptor, 64 a copy: auto gives dma up... */
+	ASSERT_EQ(0, prov_set("latency_us", "20000"));
 	n = auto_until(_metadata, self, len, IPCOFF_ENGINE_CPU, 4, 0);
 	TH_LOG("latency injected: cpu after %d copies, dma load %lld/1000",
 	       n, (long long)sched_get("dma_load"));
@@ -653,6 +667,224 @@ TEST_F_TIMEOUT(sched, adaptivity, 300)
 	EXPECT_LE(d0 + 3, sched_get("decisions_dma"));
 }
 
+static int64_t eng_stat(const char *engine, const char *name)
+{
+	char path[160];
+	int64_t v = -1;
+
+	snprintf(path, sizeof(path), IPCOFF_SYSFS "/%s/%s", engine, name);
+	read_u64_file(path, &v);
+	return v;
+}
+
+/* Engine counters around a copy. */
+struct eng_snap {
+	int64_t cpu_req, cpu_bytes, dma_req, dma_bytes;
+};
+
+static void eng_take(struct eng_snap *e)
+{
+	e->cpu_req = eng_stat("cpu", "requests");
+	e->cpu_bytes = eng_stat("cpu", "bytes");
+	e->dma_req = eng_stat("dma", "requests");
+	e->dma_bytes = eng_stat("dma", "bytes");
+}
+
+/*
+ * A split copy: one decision "hybrid", one request on each engine whose
+ * bytes add up to the copy (the cpu's in whole pages), reported as dma,
+ * the bytes right and nothing around them touched. Returns the cpu part.
+ */
+static int64_t expect_split(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(sched) *self, uint64_t len,
+			    uint64_t soff, uint64_t doff, const char *what)
+{
+	struct ipcoff_copy c;
+	struct eng_snap e0, e1;
+	struct snap s;
+
+	memset(self->dst, 0, REGION_LEN);
+	snap_take(&s);
+	eng_take(&e0);
+	EXPECT_EQ(0, rr_copy(self->fd, self->hd, doff, self->hs, soff, len,
+			     IPCOFF_ENGINE_AUTO, IPCOFF_QOS_LATENCY, 0, &c))
+		TH_LOG("%s", what);
+	eng_take(&e1);
+	EXPECT_EQ(IPCOFF_ENGINE_DMA, c.engine) TH_LOG("%s", what);
+	EXPECT_EQ(len, c.copied) TH_LOG("%s", what);
+	EXPECT_TRUE(snap_expect(&s, P_HYBRID, W_HYBRID, 1)) TH_LOG("%s", what);
+	EXPECT_EQ(e0.cpu_req + 1, e1.cpu_req) TH_LOG("%s", what);
+	EXPECT_EQ(e0.dma_req + 1, e1.dma_req) TH_LOG("%s", what);
+	EXPECT_EQ((int64_t)len, (e1.cpu_bytes - e0.cpu_bytes) +
+				(e1.dma_bytes - e0.dma_bytes)) TH_LOG("%s", what);
+	EXPECT_LT(0, e1.cpu_bytes - e0.cpu_bytes) TH_LOG("%s", what);
+	EXPECT_LT(0, e1.dma_bytes - e0.dma_bytes) TH_LOG("%s", what);
+	EXPECT_EQ(0, (e1.cpu_bytes - e0.cpu_bytes) % 4096) TH_LOG("%s", what);
+	EXPECT_EQ(len, pat_check(self->dst + doff, len, 71, soff))
+		TH_LOG("%s", what);
+	EXPECT_EQ(doff, mem_check_byte(self->dst, doff, 0)) TH_LOG("%s", what);
+	EXPECT_EQ(REGION_LEN - doff - len,
+		  mem_check_byte(self->dst + doff + len,
+				 REGION_LEN - doff - len, 0)) TH_LOG("%s", what);
+	return e1.cpu_bytes - e0.cpu_bytes;
+}
+
+/* cpu and dma pinned at the same cost: every copy from hybrid_min splits. */
+static void pin_even(struct __test_metadata *_metadata)
+{
+	ASSERT_EQ(0, sched_set("pin_cpu_fixed_ns", "1000"));
+	ASSERT_EQ(0, sched_set("pin_cpu_byte_ps", "1000"));
+	ASSERT_EQ(0, sched_set("pin_dma_fixed_ns", "1000"));
+	ASSERT_EQ(0, sched_set("pin_dma_byte_ps", "1000"));
+	ASSERT_EQ(0, sched_set("pin_dma_desc_ns", "1"));
+	ASSERT_EQ(0, sched_set("hybrid", "1"));
+}
+
+TEST_F_TIMEOUT(sched, hybrid_split, 300)
+{
+	static const struct { uint64_t len, soff, doff; } cases[] = {
+		{ 256 * KIB, 0, 0 },
+		{ MIB + 1, 3, 3 },
+		{ 3 * MIB + 4095, 5, 4097 + 11 },
+		{ 5 * MIB + 7, 3 * 4096 + 1, 1 },
+		{ 16 * MIB - 4096 + 4093, 0, 4096 + 3 },
+	};
+	struct ipcoff_copy c;
+	struct snap s;
+	int64_t part;
+	unsigned int i;
+	char what[80];
+
+	SKIP_IF_SET(self->skip);
+	if (!self->prov)
+		SKIP(return, "no test provider module in this guest");
+	pin_even(_metadata);
+	EXPECT_EQ(256 * (int64_t)KIB, sched_get("crossover_hybrid"));
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		snprintf(what, sizeof(what), "%llu bytes +%llu/+%llu",
+			 (unsigned long long)cases[i].len,
+			 (unsigned long long)cases[i].soff,
+			 (unsigned long long)cases[i].doff);
+		part = expect_split(_metadata, self, cases[i].len,
+				    cases[i].soff, cases[i].doff, what);
+		/* Same costs: about half each. */
+		EXPECT_LE((int64_t)cases[i].len / 4, part) TH_LOG("%s", what);
+		EXPECT_GE((int64_t)cases[i].len * 3 / 4, part)
+			TH_LOG("%s", what);
+	}
+	/* dma three times as fast: it takes about three quarters. */
+	ASSERT_EQ(0, sched_set("pin_dma_byte_ps", "333"));
+	part = expect_split(_metadata, self, 4 * MIB, 0, 0, "dma 3x");
+	EXPECT_GT((int64_t)MIB + 4096 * 4, part);
+	EXPECT_LT((int64_t)MIB - 4096 * 4, part);
+	ASSERT_EQ(0, sched_set("pin_dma_byte_ps", "1000"));
+
+	/* Not split: below hybrid_min, switched off, the cpu-saving hint. */
+	ASSERT_EQ(0, sched_set("hybrid_min", "16777216"));
+	EXPECT_EQ(16 * (int64_t)MIB, sched_get("crossover_hybrid"));
+	expect_auto(_metadata, self, MIB, 0, 0, IPCOFF_QOS_LATENCY,
+		    IPCOFF_ENGINE_CPU, P_CPU, W_COST, "below hybrid_min");
+	ASSERT_EQ(0, sched_set("hybrid_min", "262144"));
+	ASSERT_EQ(0, sched_set("hybrid", "0"));
+	EXPECT_EQ(0, sched_get("crossover_hybrid"));
+	expect_auto(_metadata, self, MIB, 0, 0, IPCOFF_QOS_LATENCY,
+		    IPCOFF_ENGINE_CPU, P_CPU, W_COST, "hybrid=0");
+	ASSERT_EQ(0, sched_set("hybrid", "1"));
+	expect_auto(_metadata, self, MIB, 0, 0, IPCOFF_QOS_CPU,
+		    IPCOFF_ENGINE_DMA, P_DMA, W_HINT_CPU, "cpu-saving");
+
+	/* The dma part fails: EIO, and the cpu part (the front) arrived. */
+	ASSERT_EQ(0, prov_set("fail_nth", "1"));
+	memset(self->dst, 0, 2 * MIB);
+	snap_take(&s);
+	EXPECT_EQ(-EIO, rr_copy(self->fd, self->hd, 0, self->hs, 0, 2 * MIB,
+				IPCOFF_ENGINE_AUTO, 0, 0, &c));
+	EXPECT_TRUE(snap_expect(&s, P_HYBRID, W_HYBRID, 1));
+	EXPECT_LE(4096, c.copied);
+	EXPECT_GT(2 * MIB, c.copied);
+	EXPECT_EQ(c.copied, pat_check(self->dst, c.copied, 71, 0));
+	/* With CPU_FALLBACK the cpu redoes it: all there. */
+	ASSERT_EQ(0, prov_set("fail_nth", "1"));
+	memset(self->dst, 0, 2 * MIB);
+	EXPECT_EQ(0, rr_copy(self->fd, self->hd, 0, self->hs, 0, 2 * MIB,
+			     IPCOFF_ENGINE_AUTO, 0, IPCOFF_COPY_CPU_FALLBACK,
+			     &c));
+	EXPECT_EQ(2 * MIB, c.copied);
+	EXPECT_EQ(2 * MIB, pat_check(self->dst, 2 * MIB, 71, 0));
+	ASSERT_EQ(0, prov_set("fail_nth", "0"));
+}
+
+/* SUBMIT: a split copy posts one entry; LINK and CHUNKED still work. */
+TEST_F_TIMEOUT(sched, hybrid_async, 300)
+{
+	const uint64_t len = 3 * MIB + 4095;
+	struct ipcoff_copy reqs[2];
+	struct ipcoff_info info;
+	struct ipcoff_cqe *cqe;
+	struct ipcoff_ring ring;
+	struct ipcoff ipc;
+	struct snap s;
+	int k;
+
+	SKIP_IF_SET(self->skip);
+	if (!self->prov)
+		SKIP(return, "no test provider module in this guest");
+	pin_even(_metadata);
+	memset(&ipc, 0, sizeof(ipc));
+	ipc.fd = self->fd;
+	ASSERT_EQ(0, t_info(self->fd, &info));
+	ipc.features = info.features;
+	ipc.engines = info.engines;
+	ASSERT_EQ(0, ipcoff_ring_init(&ipc, 64, &ring));
+
+	/* Two splits, the second LINKed after the first. */
+	for (k = 0; k < 2; k++) {
+		memset(&reqs[k], 0, sizeof(reqs[k]));
+		ep_region(&reqs[k].src, self->hs, 5 + k * (len + 8));
+		ep_region(&reqs[k].dst, self->hd, 7 + k * (len + 8));
+		reqs[k].len = len;
+		reqs[k].user_data = 100 + k;
+	}
+	reqs[0].flags = IPCOFF_COPY_LINK;
+	snap_take(&s);
+	ASSERT_EQ(2, ipcoff_submit(&ipc, reqs, 2));
+	for (k = 0; k < 2; k++) {
+		ASSERT_EQ(0, ipcoff_wait_cqe(&ipc, &ring, WAIT_NS, &cqe));
+		EXPECT_EQ(100 + k, cqe->user_data);
+		EXPECT_EQ((int64_t)len, cqe->result);
+		EXPECT_EQ(len, cqe->len);
+		EXPECT_EQ(0, cqe->flags);
+		EXPECT_EQ(IPCOFF_ENGINE_DMA, cqe->engine);
+		ipcoff_ring_advance(&ring, 1);
+		EXPECT_EQ(len, pat_check(self->dst + 7 + k * (len + 8), len,
+					 71, 5 + k * (len + 8)));
+	}
+	EXPECT_TRUE(snap_expect(&s, P_HYBRID, W_HYBRID, 2));
+	/* One entry each, nothing more on its way. */
+	msleep(100);
+	EXPECT_EQ(0, ipcoff_ring_ready(&ring));
+	EXPECT_EQ(2, ipcoff_ring_completed(&ring));
+
+	/* CHUNKED: never split, an entry per chunk. */
+	memset(&reqs[0], 0, sizeof(reqs[0]));
+	ep_region(&reqs[0].src, self->hs, 0);
+	ep_region(&reqs[0].dst, self->hd, 0);
+	reqs[0].len = MIB;
+	reqs[0].flags = IPCOFF_COPY_CHUNKED;
+	reqs[0].chunk_size = 256 * KIB;
+	snap_take(&s);
+	ASSERT_EQ(1, ipcoff_submit(&ipc, reqs, 1));
+	for (k = 0; k < 4; k++) {
+		ASSERT_EQ(0, ipcoff_wait_cqe(&ipc, &ring, WAIT_NS, &cqe));
+		EXPECT_EQ(IPCOFF_CQE_CHUNK, cqe->flags);
+		EXPECT_EQ((int64_t)(256 * KIB), cqe->result);
+		ipcoff_ring_advance(&ring, 1);
+	}
+	EXPECT_FALSE(snap_expect(&s, P_HYBRID, W_HYBRID, 1));
+	EXPECT_EQ(MIB, pat_check(self->dst, MIB, 71, 0));
+	ipcoff_ring_fini(&ring);
+}
+
 TEST_F(sched, knobs)
 {
 	static const struct { const char *name, *good, *bad[4]; } cases[] = {
@@ -662,20 +894,24 @@ TEST_F(sched, knobs)
 		{ "force_qos", "3", { "4", "-1", "latency", "" } },
 		{ "default_qos", "2", { "0", "4", "1.5", "" } },
 		{ "throughput_slack", "1000", { "1001", "-5", "%", "" } },
+		{ "hybrid", "0", { "2", "-1", "y", "" } },
+		{ "hybrid_min", "8192", { "8191", "0", "17179869185", "" } },
+		{ "hybrid_gain", "100", { "101", "-1", "1O", "" } },
 		{ "calibrate", "0", { "2", "off", "-0x1", "" } },
 		{ "calib_ms", "10000", { "9", "10001", "0", "" } },
 		{ "learn", "0", { "2", "on", " ", "" } },
 		{ "ewma_shift", "10", { "0", "11", "3x", "" } },
 		{ "decay_ms", "1", { "0", "3600001", "1s", "" } },
 		{ "pin_cpu_fixed_ns", "7", { "1000000001", "-7", "7ns", "" } },
-		{ "pin_cpu_byte_ps", "1000000", { "1000001", "a", "-1", "" } },
+		{ "pin_cpu_byte_ps", "10000000", { "10000001", "a", "-1", "" } },
 		{ "pin_dma_fixed_ns", "0", { "99999999999", "b", "-", "" } },
-		{ "pin_dma_byte_ps", "1", { "1000001", "1e3", "--1", "" } },
+		{ "pin_dma_byte_ps", "1", { "10000001", "1e3", "--1", "" } },
 		{ "pin_dma_desc_ns", "5", { "1000000001", "5 5", "+-5", "" } },
 	};
 	static const char *const ro[] = {
 		"decisions_cpu", "reason_cost", "cpu_fixed_ns", "dma_byte_ps",
-		"crossover_dma", "dma_load", "dma_queued", "calibrations",
+		"crossover_dma", "crossover_hybrid", "dma_load", "dma_queued",
+		"calibrations",
 		"calib_error",
 	};
 	char path[160], buf[64];

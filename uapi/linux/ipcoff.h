@@ -271,7 +271,8 @@ struct ipcoff_range {
  * IPCOFF_QOS_DEFAULT: the host's default, an administrator's choice among
  *	the three below (LATENCY unless changed).
  * IPCOFF_QOS_LATENCY: the engine (or cpu/dma split) predicted to finish
- *	this copy first.
+ *	this copy first. A split copy completes once and reports
+ *	IPCOFF_ENGINE_DMA.
  * IPCOFF_QOS_THROUGHPUT: offload where it costs little: dma also when it
  *	is predicted to be somewhat slower than the CPU, which is then free
  *	for the next request.
