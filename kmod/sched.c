@@ -856,13 +856,15 @@ static s64 ipcoff_calib_copy(struct ipcoff_engine *e, struct ipcoff_region *s,
 
 /*
  * The fastest of a few copies: three at least and more until @until, or
- * one only when a copy takes more than @slow (a very slow engine).
+ * one only when a copy takes more than @slow (a very slow engine). A
+ * clock that ticks coarsely (jiffies) reads some copies as 0: then their
+ * mean, which the random phase of the ticks keeps unbiased.
  */
 static s64 ipcoff_calib_probe(struct ipcoff_engine *e, struct ipcoff_region *s,
 			      struct ipcoff_region *d, u64 doff, u64 len,
 			      u64 until, u64 slow)
 {
-	s64 best = S64_MAX, t;
+	s64 best = S64_MAX, sum = 0, t;
 	int k;
 
 	for (k = 0; k < IPCOFF_CALIB_REPS; k++) {
@@ -870,11 +872,14 @@ static s64 ipcoff_calib_probe(struct ipcoff_engine *e, struct ipcoff_region *s,
 		if (t < 0)
 			return t;
 		best = min(best, t);
-		if ((k >= 2 || t > slow) && ktime_get_ns() >= until)
+		sum += t;
+		if ((k >= 2 || t > slow) && ktime_get_ns() >= until) {
+			k++;
 			break;
+		}
 		cond_resched();
 	}
-	return best;
+	return best ? best : div_s64(sum, k);
 }
 
 /**
