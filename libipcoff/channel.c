@@ -89,9 +89,11 @@ int ipcoff_chan_create(const char *name, const struct ipcoff_chan_attr *attr,
 	if (!attr || !attr->msg_max || attr->depth > IPCOFF_POOL_MAX_SLOTS ||
 	    attr->mode > IPCOFF_CHAN_MODE_SHM ||
 	    attr->engine >= IPCOFF_ENGINE_COUNT ||
-	    (attr->flags & ~(IPCOFF_CHAN_NONBLOCK | IPCOFF_CHAN_QUIET)))
+	    (attr->flags & ~(IPCOFF_CHAN_NONBLOCK | IPCOFF_CHAN_QUIET |
+			     IPCOFF_CHAN_NO_INLINE)) ||
+	    attr->inline_max > IPCOFF_CHAN_INLINE_LIMIT)
 		return -EINVAL;
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 3; i++)
 		if (attr->reserved[i])
 			return -EINVAL;
 	t = pick(name, &addr);

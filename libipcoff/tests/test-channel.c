@@ -543,6 +543,12 @@ static void test_chan_errors(void)
 	a = attr_of(4096, 4);
 	a.reserved[0] = 1;
 	CHECK_EQ(ipcoff_chan_create(name, &a, &ch), -EINVAL);
+	a = attr_of(4096, 4);
+	a.inline_max = IPCOFF_CHAN_INLINE_LIMIT + 1;
+	CHECK_EQ(ipcoff_chan_create(name, &a, &ch), -EINVAL);
+	a = attr_of(4096, 4);
+	a.flags |= 1U << 7;
+	CHECK_EQ(ipcoff_chan_create(name, &a, &ch), -EINVAL);
 	CHECK(ch == NULL);
 
 	a = attr_of(4096, 4);
