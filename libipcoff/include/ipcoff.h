@@ -311,6 +311,14 @@ int ipcoff_chan_progress(struct ipcoff_chan *ch);
 int ipcoff_chan_info(struct ipcoff_chan *ch, struct ipcoff_chan_info *info);
 void ipcoff_chan_close(struct ipcoff_chan *ch);
 
+/*
+ * In libipcoff-rdma.a, not in libipcoff.so: names "rdma://HOST:PORT" then
+ * make rdma channels (ipcoff-channel(7)). Link the archive and rdma-core:
+ * -lipcoff-rdma -lipcoff $(pkg-config --libs librdmacm libibverbs
+ * libnl-route-3.0 libnl-3.0).
+ */
+int ipcoff_chan_rdma_enable(void);
+
 static inline int ipcoff_has_feature(const struct ipcoff *ipc,
 				     uint64_t feature)
 {
