@@ -296,12 +296,13 @@ struct transport {
 	unsigned int engine_id;	/* IPCOFF_ENGINE_* for ipcoff */
 	int baseline;		/* the one ratios are taken against */
 	const struct transport_ops *ops;
+	int opt_in;		/* runs only when --transports names it */
 };
 
 extern const struct transport transports[];
 extern const unsigned int nr_transports;
 extern const struct transport_ops shm_ops, cma_ops, ipcoff_sync_ops,
-	ipcoff_async_ops, channel_ops;
+	ipcoff_async_ops, channel_ops, rdma_ops;
 
 /* One channel of a run: shared between its two processes. */
 struct chan {
