@@ -365,7 +365,7 @@ static int local_sendv(struct ipcoff_chan *ch, const struct iovec *iov,
 		pool_unacquire(l->pool, slot);
 		return -EPIPE;
 	}
-	if (len <= l->inline_max) {
+	if (l->inline_max && len <= l->inline_max) {
 		ret = pool_submit_inline(l->pool, slot, iov, iovcnt, len);
 		if (ret) {
 			pool_unacquire(l->pool, slot);
