@@ -77,6 +77,7 @@ struct bench_opts {
 	const char *sizes;	/* comma list overriding the mode's sizes */
 	const char *engine_threads;	/* comm prefixes of engine kthreads */
 	const char *device;	/* /dev/ipcoff */
+	const char *peer;	/* --peer: the other host of rdma cases */
 	int list_only;
 };
 
@@ -437,6 +438,8 @@ struct run_result {
 };
 
 int run_case(const struct bench_case *c, struct run_result *r);
+/* --peer: this host's side of an rdma case between two hosts (pair.c). */
+int pair_run_case(const struct bench_case *c, struct run_result *r);
 
 /* ------------------------------------------------------------------ */
 /* Statistics and output (stats.c, json.c, table.c, sysinfo.c)          */

@@ -164,7 +164,9 @@ int main(int argc, char **argv)
 			for (unsigned int i = b0; i < b1; i++) {
 				if (cr[i].status != ST_OK)
 					continue;
-				if (run_case(&cs[i], &runs[i][r])) {
+				if ((opts.peer && cs[i].t->ops == &rdma_ops ?
+				     pair_run_case(&cs[i], &runs[i][r]) :
+				     run_case(&cs[i], &runs[i][r]))) {
 					cr[i].status = runs[i][r].status;
 					snprintf(cr[i].why, sizeof(cr[i].why),
 						 "%s", runs[i][r].why);
