@@ -259,7 +259,7 @@ static int rch_sendv(struct ipcoff_chan *ch, const struct iovec *iov,
 {
 	struct rch *c = ch->priv;
 	int ms = ms_of(timeout_ns);
-	unsigned int i;
+	unsigned int i, sent = 0;
 	int ret;
 
 	admit(ch);
@@ -288,7 +288,12 @@ static int rch_sendv(struct ipcoff_chan *ch, const struct iovec *iov,
 		size_t off = sizeof(h);
 		int k;
 
-		ret = ipcoff_rdma_send_reserve(c->cons[i].r, ms,
+		/*
+		 * Once one consumer has the message the others must get it
+		 * too, or a retried send would give it twice: wait then (a
+		 * dead consumer still ends the wait within dead_ms).
+		 */
+		ret = ipcoff_rdma_send_reserve(c->cons[i].r, sent ? -1 : ms,
 					       (void **)&slot);
 		if (ret == -EAGAIN || ret == -ETIMEDOUT)
 			return -EAGAIN;
@@ -307,6 +312,7 @@ static int rch_sendv(struct ipcoff_chan *ch, const struct iovec *iov,
 			drop(c, i);
 			continue;
 		}
+		sent++;
 		i++;
 	}
 	return c->ncons ? 0 : -EPIPE;
