@@ -143,7 +143,7 @@ static int ipcoff_check_copy(const struct ipcoff_copy *args, bool async)
 			    IPCOFF_COPY_CACHE_ANY;
 	int ret;
 
-	if (args->flags & ~flags || args->reserved || !args->len)
+	if (args->flags & ~flags || args->qos > IPCOFF_QOS_MAX || !args->len)
 		return -EINVAL;
 	if (args->engine >= IPCOFF_ENGINE_COUNT)
 		return -EINVAL;
@@ -216,6 +216,7 @@ int ipcoff_copy_prepare(struct ipcoff_ctx *ctx, struct ipcoff_copy *args,
 	req->async = async;
 	req->user_data = args->user_data;
 	req->forced = args->engine != IPCOFF_ENGINE_AUTO;
+	req->qos = args->qos;
 	ret = ipcoff_load_end(ctx, &args->src, args->len, IPCOFF_ACCESS_READ,
 			      &req->src, &req->claims, IPCOFF_REQ_CLAIM_SRC);
 	if (!ret)

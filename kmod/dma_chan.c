@@ -14,6 +14,7 @@
 #include <linux/slab.h>
 
 #include "dma.h"
+#include "sched.h"
 
 static unsigned int dma_channels = 4;
 module_param(dma_channels, uint, 0644);
@@ -246,7 +247,9 @@ static ssize_t dma_rescan_store(struct device *dev,
 {
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	ipcoff_dma_rescan();
+	/* New channels are measured before this returns. */
+	if (ipcoff_dma_rescan())
+		ipcoff_sched_engines_changed();
 	return count;
 }
 static DEVICE_ATTR_WO(dma_rescan);

@@ -12,11 +12,7 @@
 #include <linux/sysfs.h>
 
 #include "dma.h"
-
-static unsigned long dma_auto_min = 256 * 1024;
-module_param(dma_auto_min, ulong, 0644);
-MODULE_PARM_DESC(dma_auto_min,
-		 "auto: smallest copy between two regions sent to the dma engine");
+#include "sched.h"
 
 static struct ipcoff_engine *ipcoff_engines[IPCOFF_ENGINE_COUNT] = {
 	[IPCOFF_ENGINE_CPU] = &ipcoff_engine_cpu,
@@ -95,7 +91,8 @@ void ipcoff_engine_exit(void)
 /**
  * ipcoff_engines_present() - the engines that can take requests now
  *
- * Return: a mask of (1 << IPCOFF_ENGINE_*), as GET_INFO reports it.
+ * Return: a mask of (1 << IPCOFF_ENGINE_*), as GET_INFO reports it; an
+ * engine the administrator disabled is not there.
  */
 u32 ipcoff_engines_present(void)
 {
@@ -103,7 +100,8 @@ u32 ipcoff_engines_present(void)
 	int i;
 
 	for (i = 0; i < IPCOFF_ENGINE_COUNT; i++)
-		if (ipcoff_engines[i] && ipcoff_engines[i]->present())
+		if (ipcoff_engines[i] && ipcoff_engines[i]->present() &&
+		    ipcoff_sched_allowed(i))
 			mask |= BIT(i);
 	return mask;
 }
@@ -136,31 +134,23 @@ void ipcoff_engine_counters(u32 id, struct ipcoff_engine_counters *out)
  * @want: IPCOFF_ENGINE_* the caller asked for
  * @req: the request, with both ends loaded
  *
- * A forced engine that is absent or cannot serve the request is an error,
- * never a silent switch to another engine.
+ * Auto requests are the scheduler's (sched.c). A forced engine that is
+ * absent, disabled or cannot serve the request is an error, never a
+ * silent switch to another engine.
  *
  * Return: the engine, ERR_PTR(-ENODEV) for an absent engine, or the
  * engine's own reason not to serve @req.
  */
 struct ipcoff_engine *ipcoff_engine_pick(u32 want,
-					 const struct ipcoff_request *req)
+					 struct ipcoff_request *req)
 {
 	struct ipcoff_engine *e;
 	int ret;
 
-	if (want == IPCOFF_ENGINE_AUTO) {
-		/* Nothing to move: the ends are the same bytes already. */
-		if (!ipcoff_engine_elide.serves(req))
-			return &ipcoff_engine_elide;
-		/* A size threshold until the scheduler knows better. */
-		e = &ipcoff_engine_dma;
-		if (req->len >= READ_ONCE(dma_auto_min) && e->present() &&
-		    !e->serves(req))
-			return e;
-		return &ipcoff_engine_cpu;
-	}
+	if (want == IPCOFF_ENGINE_AUTO)
+		return ipcoff_sched_pick(req);
 	e = want < IPCOFF_ENGINE_COUNT ? ipcoff_engines[want] : NULL;
-	if (!e || !e->present())
+	if (!e || !e->present() || !ipcoff_sched_allowed(want))
 		return ERR_PTR(-ENODEV);
 	ret = e->serves(req);
 	return ret ? ERR_PTR(ret) : e;

@@ -93,13 +93,22 @@ struct ipcoff_engine {
  * @descriptors: descriptors (dma) or page pieces (cpu) the engine issued
  * @start: submission time, for the engine's busy time
  * @done: completed by ipcoff_request_complete()
- * @lock: protects @priv against a waiter that gave up, and @next
+ * @lock: protects @priv against a waiter that gave up, @next and @part
  * @priv: the engine's per-request state
  * @async: submitted with SUBMIT: a cpu copy runs on a worker
  * @finished: the request completed (under @lock, for ipcoff_request_link())
  * @claims: IPCOFF_REQ_CLAIM_* single uses this request spent
  * @skip: bytes of both ends before this request's part (a chunk)
  * @user_data: given back in the completion entry
+ * @qos: IPCOFF_QOS_* of an auto request, for the scheduler
+ * @sched: IPCOFF_SCHED_* marks of the scheduler (sched.c)
+ * @pred_ns: the scheduler's prediction of the submit-to-complete time, or
+ *	0 when the request is not one to learn from
+ * @split: a copy split between cpu and dma: the bytes the cpu copies,
+ *	from the start; the dma copies the rest
+ * @parts: a split copy's parts not completed yet
+ * @part: a split copy's parts, cpu then dma (referenced), until it
+ *	completes (under @lock)
  * @cqe_flags: IPCOFF_CQE_* of the completion entry
  * @ring: the submitter's ring, with a place reserved (referenced), or NULL
  *	for a synchronous copy
@@ -125,13 +134,19 @@ struct ipcoff_request {
 	u64 descriptors;
 	ktime_t start;
 	struct completion done;
-	spinlock_t lock;	/* protects @priv, @finished and @next */
+	spinlock_t lock;	/* protects @priv, @finished, @next, @part */
 	void *priv;
 	bool async;
 	bool finished;
 	u8 claims;
 	u64 skip;
 	u64 user_data;
+	u32 qos;
+	u8 sched;
+	u64 pred_ns;
+	u64 split;
+	atomic_t parts;
+	struct ipcoff_request *part[2];
 	u32 cqe_flags;
 	struct ipcoff_ring *ring;
 	struct ipcoff_cqe_node *notify;
@@ -173,7 +188,7 @@ struct ipcoff_cqe_node *ipcoff_notify_alloc(struct ipcoff_request *req,
 
 /* engine.c */
 struct ipcoff_engine *ipcoff_engine_pick(u32 want,
-					 const struct ipcoff_request *req);
+					 struct ipcoff_request *req);
 u32 ipcoff_engines_present(void);
 void ipcoff_engine_counters(u32 id, struct ipcoff_engine_counters *out);
 void ipcoff_engine_account(struct ipcoff_engine *e, u64 ns);

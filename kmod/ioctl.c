@@ -65,7 +65,7 @@ union ipcoff_ioc_arg {
 			 IPCOFF_FEAT_EVENTFD | IPCOFF_FEAT_NOTIFY | \
 			 IPCOFF_FEAT_CHUNKED | IPCOFF_FEAT_BUFFERS | \
 			 IPCOFF_FEAT_MOVE | IPCOFF_FEAT_CACHE | \
-			 IPCOFF_FEAT_REGION_LIST)
+			 IPCOFF_FEAT_SCHED | IPCOFF_FEAT_REGION_LIST)
 
 static int ipcoff_ioc_get_info(struct ipcoff_ctx *ctx, void *arg)
 {

@@ -147,6 +147,8 @@ bool ipcoff_region_allows(struct ipcoff_region *region, kuid_t uid,
 int ipcoff_region_buffer(struct ipcoff_ctx *ctx, struct ipcoff_buf_alloc *a);
 void ipcoff_region_put(struct ipcoff_region *region);
 struct ipcoff_region *ipcoff_region_pin_user(u64 addr, u64 len, bool write);
+struct ipcoff_region *ipcoff_region_scratch(u64 len);
+void ipcoff_region_drain(void);
 int ipcoff_region_init(void);
 void ipcoff_region_exit(void);
 long ipcoff_pinned_pages(void);

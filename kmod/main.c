@@ -14,6 +14,7 @@
 
 #include "dma.h"
 #include "ring.h"
+#include "sched.h"
 
 /* A context belongs to the open file: fork() and SCM_RIGHTS share it. */
 static int ipcoff_open(struct inode *inode, struct file *file)
@@ -100,6 +101,7 @@ static const struct attribute_group *ipcoff_groups[] = {
 	&ipcoff_cpu_stats_group,
 	&ipcoff_dma_stats_group,
 	&ipcoff_elide_stats_group,
+	&ipcoff_sched_group,
 	NULL,
 };
 
@@ -123,9 +125,13 @@ static int __init ipcoff_init(void)
 	ret = ipcoff_request_init();
 	if (ret)
 		goto err_region;
-	ret = ipcoff_dma_init();
+	ret = ipcoff_sched_init();
 	if (ret)
 		goto err_request;
+	ret = ipcoff_dma_init();
+	if (ret)
+		goto err_sched;
+	ipcoff_sched_start_engines();
 	ret = misc_register(&ipcoff_misc);
 	if (ret) {
 		pr_err("cannot register /dev/ipcoff: %d\n", ret);
@@ -136,6 +142,8 @@ static int __init ipcoff_init(void)
 
 err_dma:
 	ipcoff_dma_exit();
+err_sched:
+	ipcoff_sched_exit();
 err_request:
 	ipcoff_request_exit();
 err_region:
@@ -151,6 +159,7 @@ static void __exit ipcoff_exit(void)
 	/* Late DMA completions may still start LINK successors. */
 	ipcoff_dma_exit();
 	ipcoff_request_exit();
+	ipcoff_sched_exit();
 	ipcoff_region_exit();
 	ipcoff_engine_exit();
 }

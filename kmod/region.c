@@ -406,6 +406,50 @@ err_free:
 }
 
 /**
+ * ipcoff_region_scratch() - module pages for the module's own copies
+ * @len: bytes, non-zero
+ *
+ * A buffer without owner or handle, for calibration. Like a user's
+ * memory, its pages are scattered, one DMA segment each: every other
+ * page of twice as many is kept, so no two of them are neighbours in
+ * memory whatever order the allocator returned them in. It counts in
+ * pinned_pages and regions while it lives.
+ *
+ * Return: the region with one reference, or NULL.
+ */
+struct ipcoff_region *ipcoff_region_scratch(u64 len)
+{
+	struct ipcoff_region *region;
+	unsigned long i, n = PAGE_ALIGN(len) >> PAGE_SHIFT;
+
+	region = ipcoff_region_alloc(0, 2 * n << PAGE_SHIFT,
+				     IPCOFF_REGION_WRITABLE);
+	if (!region)
+		return NULL;
+	if (ipcoff_buf_init(region)) {
+		ipcoff_region_free(region);
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		put_page(region->pages[2 * i + 1]);
+		region->pages[i] = region->pages[2 * i];
+	}
+	region->npages = n;
+	region->len = n << PAGE_SHIFT;
+	atomic_long_add(region->npages, &ipcoff_nr_pinned);
+	atomic_long_inc(&ipcoff_nr_regions);
+	return region;
+}
+
+/**
+ * ipcoff_region_drain() - wait until the releases queued so far are done
+ */
+void ipcoff_region_drain(void)
+{
+	flush_workqueue(ipcoff_release_wq);
+}
+
+/**
  * ipcoff_region_pin_user() - pin the caller's memory for one copy
  * @addr: user address, any alignment
  * @len: bytes, non-zero

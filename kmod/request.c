@@ -9,6 +9,7 @@
 #include "cache.h"
 #include "engine.h"
 #include "ring.h"
+#include "sched.h"
 
 /* Asynchronous cpu copies and LINK successors start from here. */
 static struct workqueue_struct *ipcoff_async_wq;
@@ -144,6 +145,7 @@ void ipcoff_request_submit(struct ipcoff_request *req)
 	req->ran = e->id;
 	atomic_inc(&e->stats.depth);
 	req->start = ktime_get();
+	ipcoff_sched_start(req);
 	e->submit(req);
 }
 
@@ -320,6 +322,7 @@ void ipcoff_request_complete(struct ipcoff_request *req, int result,
 
 	req->result = result;
 	req->copied = copied;
+	ipcoff_sched_done(req);
 	ipcoff_engine_account(req->engine,
 			      ktime_to_ns(ktime_sub(ktime_get(), req->start)));
 	atomic64_add(copied, &s->bytes);

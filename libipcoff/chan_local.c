@@ -7,22 +7,28 @@
  * connection carries the pool's fds to it and then stays open: it is how
  * either side learns that the other one left.
  *
- * The producer admits the consumers that connected in its next send,
- * progress or wait_consumers call (connect() itself returns once the
+ * The producer admits the consumers that connected in its next progress
+ * or wait_consumers call, or in a send (a send looks at most every
+ * ADMIT_EVERY_NS: accept4() on every message would double a small
+ * message's syscalls) (connect() itself returns once the
  * kernel queued the connection, so a producer and its consumers may start
  * in any order); a consumer finishes its side of the handshake in its
  * first receive.
  *
  * A send returns once the message is published: the copy's completion was
- * reaped (and the caller's buffer is free again). How the copy is made is
- * the mode: Hybrid-Coord one SUBMIT, Async-Pipe CHUNKED pieces, Cache-Inject
- * ipcoff_submit_inject() (destination written back with CLWB where the
- * module has cache actions), auto by size. Without the module: memcpy into
- * a memfd slot.
+ * reaped (and the caller's buffer is free again). Messages up to the
+ * channel's inline_max are memcpy'd into the slot's inline area in the
+ * pool's control memfd and published at once: for them a SUBMIT, its
+ * completion and the consumer's COPY cost more than the bytes. How a
+ * larger one is copied is the mode: Hybrid-Coord one SUBMIT, Async-Pipe
+ * CHUNKED pieces, Cache-Inject ipcoff_submit_inject() (destination written
+ * back with CLWB where the module has cache actions), auto by size.
+ * Without the module: memcpy into a memfd slot.
  *
  * A consumer's copying receive reads the slot with an ipcoff COPY from its
  * own context where it has one: if the producer is gone the kernel says
- * ENOENT, where a load from the unmapped buffer would be SIGBUS.
+ * ENOENT, where a load from the unmapped buffer would be SIGBUS. Inline
+ * messages are in the control memfd, which stays mapped: plain memcpy.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -48,6 +54,7 @@
 #define AUTO_PIPE_FROM		(256 * 1024)
 #define PIPE_CHUNK_MIN		(64 * 1024)
 #define CHAN_SLICE_NS		(50 * 1000000LL)
+#define ADMIT_EVERY_NS		(1000000LL)
 #define MSG_MAGIC		0x6c6f63616cULL
 
 struct local {
@@ -63,6 +70,8 @@ struct local {
 	unsigned int depth;
 	unsigned int backing;	/* IPCOFF_POOL_BACKING_*, 0 before attach */
 	uint32_t chunk;
+	size_t inline_max;	/* messages memcpy'd through the memfd */
+	int64_t admitted_ns;	/* producer: the last look for consumers */
 	/* Consumer. */
 	struct ipcoff ipc;	/* its own context, for COPY out */
 	bool want_fd;
@@ -182,6 +191,28 @@ err:
 	return ret;
 }
 
+/*
+ * Inline threshold: the attribute, else IPCOFF_CHAN_INLINE_MAX from the
+ * environment (to measure another one without a rebuild), else the
+ * default; never above msg_max.
+ */
+static size_t inline_of(const struct ipcoff_chan_attr *a)
+{
+	uint64_t v = a->inline_max;
+	const char *env;
+
+	if (a->flags & IPCOFF_CHAN_NO_INLINE)
+		return 0;
+	if (!v) {
+		env = getenv("IPCOFF_CHAN_INLINE_MAX");
+		v = env && *env ? strtoull(env, NULL, 0) :
+		    IPCOFF_CHAN_INLINE_DEFAULT;
+		if (v > IPCOFF_CHAN_INLINE_LIMIT)
+			v = IPCOFF_CHAN_INLINE_LIMIT;
+	}
+	return v < a->msg_max ? (size_t)v : a->msg_max;
+}
+
 static int local_create(struct ipcoff_chan *ch, const char *addr,
 			const struct ipcoff_chan_attr *a)
 {
@@ -214,7 +245,11 @@ static int local_create(struct ipcoff_chan *ch, const char *addr,
 	}
 	ret = -ENOENT;
 	if (l->mode != IPCOFF_CHAN_MODE_SHM) {
-		ret = ipcoff_pool_create(&pa, &l->pool);
+		size_t inl = inline_of(a);
+
+		ret = pool_create_inline(&pa, inl, &l->pool);
+		if (!ret)
+			l->inline_max = pool_inline_max(l->pool);
 		if (ret && !module_unusable(ret))
 			goto err;
 		if (ret)
@@ -307,9 +342,13 @@ static int local_sendv(struct ipcoff_chan *ch, const struct iovec *iov,
 	struct ipcoff_endpoint src;
 	unsigned int slot;
 	bool ever;
+	int64_t now = mono_now_ns();
 	int i, ret;
 
-	admit(ch);
+	if (now - l->admitted_ns >= ADMIT_EVERY_NS) {
+		l->admitted_ns = now;
+		admit(ch);
+	}
 	if (!pool_consumers(l->pool, &ever)) {
 		pool_check_consumers(l->pool);
 		if (ever)
@@ -325,6 +364,15 @@ static int local_sendv(struct ipcoff_chan *ch, const struct iovec *iov,
 	if (!pool_consumers(l->pool, NULL)) {
 		pool_unacquire(l->pool, slot);
 		return -EPIPE;
+	}
+	if (l->inline_max && len <= l->inline_max) {
+		ret = pool_submit_inline(l->pool, slot, iov, iovcnt, len);
+		if (ret) {
+			pool_unacquire(l->pool, slot);
+			return ret;
+		}
+		/* Published already unless a copy before it is in flight. */
+		return ipcoff_pool_flush(l->pool, -1);
 	}
 	if (iovcnt > (int)(sizeof(small) / sizeof(small[0]))) {
 		v = calloc((size_t)iovcnt, sizeof(*v));
@@ -416,6 +464,7 @@ static int attach(struct ipcoff_chan *ch, int64_t timeout_ns)
 	ch->msg_max = msg_max && msg_max <= pi.slot_size ? msg_max :
 		      pi.slot_size;
 	l->depth = pi.slots;
+	l->inline_max = pool_inline_max(l->pool);
 	if (l->backing == IPCOFF_POOL_BACKING_IPCOFF) {
 		if (ipcoff_open(&l->ipc, 0) ||
 		    !ipcoff_has_feature(&l->ipc, IPCOFF_FEAT_COPY |
@@ -466,7 +515,7 @@ static ssize_t local_recv(struct ipcoff_chan *ch, void *buf, size_t cap,
 	len = (size_t)l->msg.len;
 	if (len > cap)
 		return -EMSGSIZE;	/* it stays for a larger buffer */
-	if (len && l->ipc.fd >= 0) {
+	if (len && l->ipc.fd >= 0 && !pool_msg_inline(l->pool, &l->msg)) {
 		ssize_t n = ipcoff_read(&l->ipc, buf, len,
 					pool_slot_handle(l->pool, l->msg.slot),
 					0);
@@ -581,6 +630,7 @@ static void local_info(struct ipcoff_chan *ch, struct ipcoff_chan_info *info)
 		     IPCOFF_CHAN_MODE_SHM : l->mode;
 	info->engine = l->engine;
 	info->depth = l->depth;
+	info->inline_max = l->inline_max;
 	if (l->pool && !ipcoff_pool_info(l->pool, &pi)) {
 		info->consumers = pi.consumers;
 		info->recovered = pi.recovered;

@@ -3,10 +3,13 @@
  * libipcoff internals: the seam between the channel calls (channel.c) and
  * what moves a channel's messages. Not installed.
  *
- * A transport is chosen by the channel name's prefix ("rdma:" ...; no
+ * A transport is chosen by the channel name's prefix ("rdma://" ...; no
  * prefix is the local transport, chan_local.c: a Hybrid-Coord pool with
  * ipcoff buffers, or with memfd slots where there is no module). Adding
- * one is a struct chan_transport and an entry in channel.c's table; the
+ * one is a struct chan_transport registered with
+ * ipcoff_chan_transport_register() (chan_rdma.c does so from
+ * libipcoff-rdma.a, built from this same tree: the layout of struct
+ * ipcoff_chan is shared, not versioned); the
  * public calls check arguments and flags and then call these, with
  * @timeout_ns already derived from DONTWAIT/NONBLOCK (0: do not wait,
  * negative: wait as long as it takes).
@@ -67,6 +70,13 @@ struct ipcoff_chan {
 };
 
 extern const struct chan_transport chan_local;
+
+/*
+ * Make names starting with @t->prefix use @t. Exported from libipcoff.so
+ * (LIBIPCOFF_PRIVATE) for libipcoff-rdma.a of the same version only.
+ * 0, or -EEXIST (another has the prefix), -ENOSPC.
+ */
+int ipcoff_chan_transport_register(const struct chan_transport *t);
 
 /* One line on stderr, once per process, unless @ch is quiet. */
 void chan_log_once(const struct ipcoff_chan *ch, const char *fmt, ...)

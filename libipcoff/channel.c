@@ -14,25 +14,56 @@
 
 #include "chan_transport.h"
 
-/* Longest prefix first; the local transport takes every other name. */
-static const struct chan_transport *const transports[] = {
-	&chan_local,
-};
+/*
+ * Transports with a prefix, registered at run time (the rdma one lives in
+ * libipcoff-rdma.a, so that this library never depends on rdma-core); the
+ * local transport takes every other name.
+ */
+#define MAX_REGISTERED	4
+static const struct chan_transport *registered[MAX_REGISTERED];
+
+int ipcoff_chan_transport_register(const struct chan_transport *t)
+{
+	size_t i;
+
+	if (!t || !t->prefix || !*t->prefix)
+		return -EINVAL;
+	for (i = 0; i < MAX_REGISTERED; i++) {
+		const struct chan_transport *cur = NULL;
+
+		if (__atomic_compare_exchange_n(&registered[i], &cur, t, false,
+						__ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE) || cur == t)
+			return 0;
+		if (!strcmp(cur->prefix, t->prefix))
+			return -EEXIST;
+	}
+	return -ENOSPC;
+}
 
 static const struct chan_transport *pick(const char *name,
 					 const char **addr)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(transports) / sizeof(transports[0]); i++) {
-		size_t n = strlen(transports[i]->prefix);
+	for (i = 0; i < MAX_REGISTERED; i++) {
+		const struct chan_transport *t =
+			__atomic_load_n(&registered[i], __ATOMIC_ACQUIRE);
+		size_t n;
 
-		if (!strncmp(name, transports[i]->prefix, n)) {
+		if (!t)
+			break;
+		n = strlen(t->prefix);
+		if (!strncmp(name, t->prefix, n)) {
 			*addr = name + n;
-			return transports[i];
+			return t;
 		}
 	}
-	return NULL;
+	/* A scheme nobody registered is not a local name. */
+	if (strstr(name, "://"))
+		return NULL;
+	*addr = name;
+	return &chan_local;
 }
 
 void chan_log_once(const struct ipcoff_chan *ch, const char *fmt, ...)
@@ -89,9 +120,11 @@ int ipcoff_chan_create(const char *name, const struct ipcoff_chan_attr *attr,
 	if (!attr || !attr->msg_max || attr->depth > IPCOFF_POOL_MAX_SLOTS ||
 	    attr->mode > IPCOFF_CHAN_MODE_SHM ||
 	    attr->engine >= IPCOFF_ENGINE_COUNT ||
-	    (attr->flags & ~(IPCOFF_CHAN_NONBLOCK | IPCOFF_CHAN_QUIET)))
+	    (attr->flags & ~(IPCOFF_CHAN_NONBLOCK | IPCOFF_CHAN_QUIET |
+			     IPCOFF_CHAN_NO_INLINE)) ||
+	    attr->inline_max > IPCOFF_CHAN_INLINE_LIMIT)
 		return -EINVAL;
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 3; i++)
 		if (attr->reserved[i])
 			return -EINVAL;
 	t = pick(name, &addr);

@@ -61,8 +61,13 @@
 #include "pool.h"
 
 #define POOL_MAGIC	0x314c4f4f50435049ULL	/* "IPCPOOL1" */
-#define POOL_VERSION	1
+#define POOL_VERSION	2
 #define POOL_SLICE_NS	(50 * 1000000LL)
+/* Polling before a futex sleep: a peer's answer often comes this soon. */
+#define POOL_SPIN_NS	20000
+#define POOL_SPIN_BATCH	32
+/* A publication whose bytes are in the control memfd (pool_pub.flags). */
+#define PUB_INLINE	1U
 #define POOL_ALIGN	64
 #define POOL_COMPLETION_NS	(30LL * 1000000000LL)
 
@@ -77,7 +82,7 @@ struct pool_slot_ctl {
 struct pool_pub {
 	uint64_t pos;
 	uint32_t slot;
-	uint32_t pad;
+	uint32_t flags;		/* PUB_INLINE */
 	uint64_t len;
 	uint64_t seq;
 };
@@ -95,6 +100,7 @@ struct pool_ctl {
 	uint32_t nslots;
 	uint32_t ring_size;
 	uint64_t slot_size;
+	uint64_t inline_max;	/* bytes of each slot's inline area */
 	/* Producer-written. */
 	_Alignas(POOL_ALIGN) uint32_t pub_word;	/* futex: publications */
 	uint32_t closed;
@@ -123,6 +129,7 @@ struct pool_hello {
 	uint64_t handle[IPCOFF_POOL_MAX_SLOTS];
 	uint32_t nfds;
 	uint32_t ring_size;
+	uint64_t inline_max;
 };
 
 /* Producer-side slot states. */
@@ -149,6 +156,8 @@ struct ipcoff_pool {
 	int efd[IPCOFF_POOL_MAX_SLOTS];	/* read-only exports, to hand out */
 	uint64_t published;
 	uint64_t recovered;
+	size_t inline_max;	/* 0: no inline area */
+	uint8_t *inl;		/* slot i's inline bytes at inl + i * stride */
 
 	/* Producer. */
 	struct ipcoff ipc;
@@ -156,6 +165,7 @@ struct ipcoff_pool {
 	unsigned int engine;
 	uint32_t chunk;
 	uint8_t state[IPCOFF_POOL_MAX_SLOTS];
+	bool slot_inline[IPCOFF_POOL_MAX_SLOTS];
 	uint32_t parts_left[IPCOFF_POOL_MAX_SLOTS];
 	uint64_t slot_len[IPCOFF_POOL_MAX_SLOTS];
 	uint64_t slot_seq[IPCOFF_POOL_MAX_SLOTS];
@@ -195,10 +205,35 @@ static size_t page_round(size_t v)
 	return (v + pg - 1) / pg * pg;
 }
 
-static size_t ctl_bytes(uint32_t ring_size)
+static size_t inline_stride(size_t inline_max)
+{
+	return (inline_max + POOL_ALIGN - 1) & ~(size_t)(POOL_ALIGN - 1);
+}
+
+/* The ring's part of the control memfd; the inline areas follow it. */
+static size_t ctl_head_bytes(uint32_t ring_size)
 {
 	return page_round(sizeof(struct pool_ctl) +
 			  ring_size * sizeof(struct pool_pub));
+}
+
+static size_t ctl_bytes(uint32_t ring_size, unsigned int nslots,
+			size_t inline_max)
+{
+	return ctl_head_bytes(ring_size) +
+	       (inline_max ? page_round(nslots * inline_stride(inline_max)) :
+			     0);
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	__asm__ __volatile__("" ::: "memory");
+#endif
 }
 
 static struct ipcoff_pool *pool_new(void)
@@ -372,7 +407,7 @@ static void pool_free(struct ipcoff_pool *p)
 	free(p);
 }
 
-int ipcoff_pool_create(const struct ipcoff_pool_attr *a,
+int pool_create_inline(const struct ipcoff_pool_attr *a, size_t inline_max,
 		       struct ipcoff_pool **out)
 {
 	struct ipcoff_pool *p;
@@ -403,7 +438,10 @@ int ipcoff_pool_create(const struct ipcoff_pool_attr *a,
 		     IPCOFF_POOL_BACKING_IPCOFF;
 	for (p->ring_size = 1; p->ring_size < p->nslots;)
 		p->ring_size *= 2;
-	p->ctl_len = ctl_bytes(p->ring_size);
+	if (inline_max > p->slot_size)
+		inline_max = p->slot_size;
+	p->inline_max = inline_max;
+	p->ctl_len = ctl_bytes(p->ring_size, p->nslots, inline_max);
 	if (p->backing == IPCOFF_POOL_BACKING_SHM)
 		data_len = p->slot_size * p->nslots;
 
@@ -425,6 +463,8 @@ int ipcoff_pool_create(const struct ipcoff_pool_attr *a,
 		goto err;
 	}
 	p->ctl = (struct pool_ctl *)(void *)p->map;
+	if (inline_max)
+		p->inl = p->map + ctl_head_bytes(p->ring_size);
 	if (p->backing == IPCOFF_POOL_BACKING_SHM) {
 		for (i = 0; i < p->nslots; i++)
 			p->data[i] = p->map + p->ctl_len + i * p->slot_size;
@@ -440,12 +480,19 @@ int ipcoff_pool_create(const struct ipcoff_pool_attr *a,
 	p->ctl->nslots = p->nslots;
 	p->ctl->ring_size = p->ring_size;
 	p->ctl->slot_size = p->slot_size;
+	p->ctl->inline_max = p->inline_max;
 	__atomic_store_n(&p->ctl->magic, POOL_MAGIC, __ATOMIC_RELEASE);
 	*out = p;
 	return 0;
 err:
 	pool_free(p);
 	return ret;
+}
+
+int ipcoff_pool_create(const struct ipcoff_pool_attr *a,
+		       struct ipcoff_pool **out)
+{
+	return pool_create_inline(a, 0, out);
 }
 
 static int send_hello(int sock, const struct pool_hello *h, const int *fds,
@@ -516,6 +563,7 @@ int ipcoff_pool_add_consumer(struct ipcoff_pool *p, int sock, uint64_t cookie)
 	h.data_off = p->ctl_len;
 	h.ring_size = p->ring_size;
 	h.cookie = cookie;
+	h.inline_max = p->inline_max;
 	fds[nfds++] = p->memfd;
 	if (p->backing == IPCOFF_POOL_BACKING_IPCOFF) {
 		for (i = 0; i < p->nslots; i++) {
@@ -608,6 +656,7 @@ static void publish(struct ipcoff_pool *p, unsigned int slot)
 	c->slot[slot].seq = p->slot_seq[slot];
 	__atomic_store_n(&c->slot[slot].claim, mask, __ATOMIC_RELEASE);
 	e->slot = slot;
+	e->flags = p->slot_inline[slot] ? PUB_INLINE : 0;
 	e->len = p->slot_len[slot];
 	e->seq = p->slot_seq[slot];
 	__atomic_store_n(&e->pos, p->published + 1, __ATOMIC_RELEASE);
@@ -725,11 +774,31 @@ static int find_free(struct ipcoff_pool *p)
 	return -1;
 }
 
+/* The release word moving on means a slot may be free: poll it a while. */
+static bool spin_release(struct pool_ctl *c, uint32_t seen, int64_t deadline)
+{
+	int64_t now = mono_now_ns(), end = now + POOL_SPIN_NS;
+	unsigned int i;
+
+	if (deadline >= 0 && deadline < end)
+		end = deadline;
+	while (now < end) {
+		for (i = 0; i < POOL_SPIN_BATCH; i++) {
+			if (ld32(&c->rel_word) != seen)
+				return true;
+			cpu_relax();
+		}
+		now = mono_now_ns();
+	}
+	return false;
+}
+
 int ipcoff_pool_acquire(struct ipcoff_pool *p, int64_t timeout_ns,
 			unsigned int *slot)
 {
 	int64_t deadline = deadline_of(timeout_ns);
 	struct pool_ctl *c;
+	bool spun = false;
 	int s, ret;
 
 	if (!p || !p->producer || !slot)
@@ -766,6 +835,11 @@ int ipcoff_pool_acquire(struct ipcoff_pool *p, int64_t timeout_ns,
 			if (ret && ret != -ETIMEDOUT)
 				return ret;
 			continue;
+		}
+		if (!spun) {
+			spun = true;
+			if (spin_release(c, seen, deadline))
+				continue;
 		}
 		__atomic_store_n(&c->prod_sleepers, 1, __ATOMIC_SEQ_CST);
 		if (find_free(p) < 0)
@@ -828,6 +902,7 @@ int ipcoff_pool_submit(struct ipcoff_pool *p, unsigned int slot,
 	p->slot_len[slot] = len;
 	p->slot_seq[slot] = p->next_seq;
 	p->slot_err[slot] = 0;
+	p->slot_inline[slot] = false;
 
 	if (!len) {
 		/* Nothing to copy, no completion to wait for. */
@@ -879,6 +954,55 @@ int ipcoff_pool_submit(struct ipcoff_pool *p, unsigned int slot,
 	p->fifo_n++;
 	publish_ready(p);
 	return 0;
+}
+
+int pool_submit_inline(struct ipcoff_pool *p, unsigned int slot,
+		       const struct iovec *iov, int iovcnt, size_t len)
+{
+	uint8_t *dst;
+	size_t done = 0;
+	int i, ret;
+
+	if (slot >= p->nslots || len > p->inline_max ||
+	    p->state[slot] != S_ACQUIRED)
+		return -EINVAL;
+	ret = take_error(p);
+	if (ret)
+		return ret;
+	dst = p->inl + slot * inline_stride(p->inline_max);
+	for (i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len > len - done)
+			return -EINVAL;
+		memcpy(dst + done, iov[i].iov_base, iov[i].iov_len);
+		done += iov[i].iov_len;
+	}
+	if (done != len)
+		return -EINVAL;
+	p->slot_len[slot] = len;
+	p->slot_seq[slot] = p->next_seq++;
+	p->slot_err[slot] = 0;
+	p->slot_inline[slot] = true;
+	/* memcpy is its own completion: publishable at once, in order. */
+	p->state[slot] = S_DONE;
+	p->fifo[(p->fifo_head + p->fifo_n) % IPCOFF_POOL_MAX_SLOTS] =
+		(uint8_t)slot;
+	p->fifo_n++;
+	publish_ready(p);
+	return 0;
+}
+
+bool pool_msg_inline(const struct ipcoff_pool *p,
+		     const struct ipcoff_pool_msg *m)
+{
+	const uint8_t *d = m->data;
+
+	return p->inl && d >= p->inl &&
+	       d < p->inl + p->nslots * inline_stride(p->inline_max);
+}
+
+size_t pool_inline_max(const struct ipcoff_pool *p)
+{
+	return p->inline_max;
 }
 
 int ipcoff_pool_flush(struct ipcoff_pool *p, int64_t timeout_ns)
@@ -971,7 +1095,8 @@ int ipcoff_pool_attach(int sock, struct ipcoff_pool **out, uint64_t *cookie)
 	    !h.nslots || h.nslots > IPCOFF_POOL_MAX_SLOTS ||
 	    h.index >= IPCOFF_POOL_MAX_CONSUMERS || h.nfds != nfds ||
 	    !h.ring_size || (h.ring_size & (h.ring_size - 1)) ||
-	    h.ring_size < h.nslots || h.ctl_len != ctl_bytes(h.ring_size) ||
+	    h.ring_size < h.nslots || h.inline_max > h.slot_size ||
+	    h.ctl_len != ctl_bytes(h.ring_size, h.nslots, h.inline_max) ||
 	    !h.slot_size || h.slot_size != page_round(h.slot_size))
 		goto out;
 	if (h.backing == IPCOFF_POOL_BACKING_IPCOFF ?
@@ -983,6 +1108,7 @@ int ipcoff_pool_attach(int sock, struct ipcoff_pool **out, uint64_t *cookie)
 	p->slot_size = h.slot_size;
 	p->ring_size = h.ring_size;
 	p->ctl_len = h.ctl_len;
+	p->inline_max = h.inline_max;
 	p->me = h.index;
 	p->cursor = h.cursor;
 	p->ctl = mmap(NULL, p->ctl_len, PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -993,10 +1119,13 @@ int ipcoff_pool_attach(int sock, struct ipcoff_pool **out, uint64_t *cookie)
 		goto out;
 	}
 	if (ld64(&p->ctl->magic) != POOL_MAGIC ||
-	    p->ctl->nslots != p->nslots || p->ctl->ring_size != p->ring_size) {
+	    p->ctl->nslots != p->nslots || p->ctl->ring_size != p->ring_size ||
+	    p->ctl->inline_max != p->inline_max) {
 		ret = -EPROTO;
 		goto out;
 	}
+	if (p->inline_max)
+		p->inl = (uint8_t *)p->ctl + ctl_head_bytes(p->ring_size);
 	for (i = 0; i < p->nslots; i++) {
 		int fd = h.backing == IPCOFF_POOL_BACKING_SHM ? fds[0] :
 			 fds[i + 1];
@@ -1046,6 +1175,7 @@ static bool take_pub(struct ipcoff_pool *p, struct ipcoff_pool_msg *m)
 
 	while (ld64(&e->pos) == p->cursor + 1) {
 		unsigned int s = e->slot;
+		uint32_t flags = e->flags;
 		uint64_t len = e->len, seq = e->seq;
 
 		/* The entry could have been reused if we were detached. */
@@ -1053,15 +1183,44 @@ static bool take_pub(struct ipcoff_pool *p, struct ipcoff_pool_msg *m)
 			break;
 		p->cursor++;
 		if (s >= p->nslots || len > p->slot_size ||
+		    ((flags & PUB_INLINE) && len > p->inline_max) ||
 		    !(ld64(&p->ctl->slot[s].claim) & (1ULL << p->me)))
 			continue;
 		m->slot = s;
 		m->pad = 0;
 		m->len = len;
 		m->seq = seq;
-		m->data = p->data[s];
+		m->data = (flags & PUB_INLINE) ?
+			  p->inl + s * inline_stride(p->inline_max) :
+			  p->data[s];
 		p->published++;
 		return true;
+	}
+	return false;
+}
+
+/*
+ * Poll the next ring entry for a while before a futex sleep: a producer
+ * that memcpy'd a small message publishes within microseconds, and a
+ * FUTEX_WAIT/WAKE pair costs more than that. Bounded, like
+ * ipcoff_wait_cqe()'s polling, so an idle consumer still sleeps.
+ */
+static bool spin_pub(struct ipcoff_pool *p, int64_t deadline)
+{
+	const uint64_t *pos = &p->ctl->ring[p->cursor & (p->ring_size - 1)].pos;
+	int64_t now = mono_now_ns(), end = now + POOL_SPIN_NS;
+	unsigned int i;
+
+	if (deadline >= 0 && deadline < end)
+		end = deadline;
+	while (now < end) {
+		for (i = 0; i < POOL_SPIN_BATCH; i++) {
+			if (ld64(pos) == p->cursor + 1 ||
+			    ld32(&p->ctl->closed))
+				return true;
+			cpu_relax();
+		}
+		now = mono_now_ns();
 	}
 	return false;
 }
@@ -1071,6 +1230,7 @@ int ipcoff_pool_receive(struct ipcoff_pool *p, int64_t timeout_ns,
 {
 	int64_t deadline = deadline_of(timeout_ns);
 	struct pool_ctl *c;
+	bool spun = false;
 	int ret;
 
 	if (!p || p->producer || !m)
@@ -1088,6 +1248,12 @@ int ipcoff_pool_receive(struct ipcoff_pool *p, int64_t timeout_ns,
 			return p->gone;
 		if (take_pub(p, m))
 			return 0;
+		/* Polling first: the socket's look costs a syscall. */
+		if (!spun && timeout_ns) {
+			spun = true;
+			if (spin_pub(p, deadline))
+				continue;
+		}
 		ret = pool_producer_state(p);
 		if (ret)
 			return ret;

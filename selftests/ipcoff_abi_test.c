@@ -103,7 +103,7 @@ LAYOUT(ipcoff_copy, chunk_size, 120);
 LAYOUT(ipcoff_copy, inject_len, 124);
 LAYOUT(ipcoff_copy, inject_ranges, 128);
 LAYOUT(ipcoff_copy, nr_inject_ranges, 136);
-LAYOUT(ipcoff_copy, reserved, 140);
+LAYOUT(ipcoff_copy, qos, 140);
 static_assert(sizeof(struct ipcoff_range) == 16, "ipcoff_range size");
 
 static_assert(sizeof(struct ipcoff_engine_counters) == 64, "counters size");
@@ -238,6 +238,9 @@ static_assert(IPCOFF_COPY_CPU_FALLBACK == 1 && IPCOFF_COPY_LINK == 2 &&
 	      "copy flags");
 static_assert(IPCOFF_INJECT_RANGES_MAX == 16, "INJECT_RANGES_MAX");
 static_assert(IPCOFF_WAIT_NO_INJECT == 1, "wait flags");
+static_assert(IPCOFF_QOS_DEFAULT == 0 && IPCOFF_QOS_LATENCY == 1 &&
+	      IPCOFF_QOS_THROUGHPUT == 2 && IPCOFF_QOS_CPU == 3 &&
+	      IPCOFF_QOS_MAX == IPCOFF_QOS_CPU, "qos hints");
 static_assert(IPCOFF_CQE_CHUNK == 1 && IPCOFF_CQE_NOTIFY == 2 &&
 	      IPCOFF_CQE_INJECT == 4, "cqe flags");
 static_assert(IPCOFF_ACCESS_READ == 1 && IPCOFF_ACCESS_WRITE == 2 &&
@@ -250,6 +253,8 @@ static_assert(IPCOFF_REGION_LIST_UID == 1 && IPCOFF_REGION_LIST_ALL == 2 &&
 	      IPCOFF_REGION_LIST_FLAGS == 3, "region list scopes");
 static_assert(IPCOFF_REGION_INFO_BUFFER == 1 && IPCOFF_REGION_INFO_OWN == 2 &&
 	      IPCOFF_REGION_INFO_CONSUMED == 4, "region info state");
+static_assert(IPCOFF_FEAT_CACHE == 1ULL << 15 &&
+	      IPCOFF_FEAT_SCHED == 1ULL << 16, "scheduler feature bit");
 
 #define ALL_FEATURES	(IPCOFF_FEAT_REGISTER | IPCOFF_FEAT_GRANT | \
 			 IPCOFF_FEAT_COPY | IPCOFF_FEAT_IOVEC | \
@@ -258,6 +263,7 @@ static_assert(IPCOFF_REGION_INFO_BUFFER == 1 && IPCOFF_REGION_INFO_OWN == 2 &&
 			 IPCOFF_FEAT_DMA_IOVEC | IPCOFF_FEAT_ASYNC | \
 			 IPCOFF_FEAT_EVENTFD | IPCOFF_FEAT_NOTIFY | \
 			 IPCOFF_FEAT_CHUNKED | IPCOFF_FEAT_BUFFERS | \
+			 IPCOFF_FEAT_CACHE | IPCOFF_FEAT_SCHED | \
 			 IPCOFF_FEAT_REGION_LIST)
 #define ALL_IOCTLS	((1ULL << IPCOFF_NR_GET_INFO) | \
 			 (1ULL << IPCOFF_NR_REGISTER) | \

@@ -588,10 +588,10 @@ TEST_F(async, refusals)
 	c[1].flags = IPCOFF_COPY_LINK;
 	c[1].chunk_size = 0;
 	/* A bad request first: nothing taken, its errno returned. */
-	c[0].reserved = 1;
+	c[0].qos = IPCOFF_QOS_MAX + 1;
 	EXPECT_EQ(-EINVAL, t_ioctl(self->ipc.fd, IPCOFF_IOC_SUBMIT, &s));
 	EXPECT_EQ(0, s.accepted);
-	c[0].reserved = 0;
+	c[0].qos = 0;
 	c[0].src.handle ^= 1;
 	EXPECT_EQ(-ENOENT, t_ioctl(self->ipc.fd, IPCOFF_IOC_SUBMIT, &s));
 	/* Nothing to do is not an error. */

@@ -5,7 +5,8 @@
  *  - every channel mode (Hybrid-Coord, Async-Pipe, Cache-Inject, auto, and
  *    the forced shared-memory fallback) from one producer to four consumer
  *    processes, bytes and order checked by each consumer, in place or
- *    copied out, with the module's transport reported;
+ *    copied out, with the module's transport reported; small messages
+ *    inline (the default threshold), none inline, or all of them inline;
  *  - a Hybrid-Coord pool of ipcoff buffers with four consumers, one of
  *    them killed (SIGKILL) while it holds slots: the producer takes its
  *    claims back and goes on, the other three get every message;
@@ -200,22 +201,41 @@ FIXTURE(chan) {
 FIXTURE_VARIANT(chan) {
 	unsigned int mode;
 	const char *transport;
+	unsigned int flags;
+	uint64_t inline_max;
+	uint64_t inline_want;	/* what ipcoff_chan_info() reports */
 };
 
 FIXTURE_VARIANT_ADD(chan, hybrid) {
 	.mode = IPCOFF_CHAN_MODE_HYBRID, .transport = "ipcoff",
+	.inline_want = IPCOFF_CHAN_INLINE_DEFAULT,
 };
 
 FIXTURE_VARIANT_ADD(chan, pipe) {
 	.mode = IPCOFF_CHAN_MODE_PIPE, .transport = "ipcoff",
+	.inline_want = IPCOFF_CHAN_INLINE_DEFAULT,
 };
 
 FIXTURE_VARIANT_ADD(chan, inject) {
 	.mode = IPCOFF_CHAN_MODE_INJECT, .transport = "ipcoff",
+	.inline_want = IPCOFF_CHAN_INLINE_DEFAULT,
 };
 
 FIXTURE_VARIANT_ADD(chan, auto) {
 	.mode = IPCOFF_CHAN_MODE_AUTO, .transport = "ipcoff",
+	.inline_want = IPCOFF_CHAN_INLINE_DEFAULT,
+};
+
+/* Every message by the module, the smallest too. */
+FIXTURE_VARIANT_ADD(chan, hybrid_no_inline) {
+	.mode = IPCOFF_CHAN_MODE_HYBRID, .transport = "ipcoff",
+	.flags = IPCOFF_CHAN_NO_INLINE,
+};
+
+/* Every message memcpy'd through the control memfd. */
+FIXTURE_VARIANT_ADD(chan, auto_all_inline) {
+	.mode = IPCOFF_CHAN_MODE_AUTO, .transport = "ipcoff",
+	.inline_max = MSG_MAX, .inline_want = MSG_MAX,
 };
 
 FIXTURE_VARIANT_ADD(chan, shm) {
@@ -238,7 +258,8 @@ TEST_F_TIMEOUT(chan, one_to_four, 170)
 {
 	struct ipcoff_chan_attr a = {
 		.msg_max = MSG_MAX, .depth = 4, .mode = variant->mode,
-		.flags = IPCOFF_CHAN_QUIET,
+		.flags = IPCOFF_CHAN_QUIET | variant->flags,
+		.inline_max = variant->inline_max,
 	};
 	struct ipcoff_chan_info info;
 	struct ipcoff_chan *ch = NULL;
@@ -247,12 +268,14 @@ TEST_F_TIMEOUT(chan, one_to_four, 170)
 	int wfd = -1, i;
 	int64_t pinned;
 
-	snprintf(name, sizeof(name), "selftest-%d-%u", (int)getpid(),
-		 variant->mode);
+	snprintf(name, sizeof(name), "selftest-%d-%u-%u-%llu", (int)getpid(),
+		 variant->mode, variant->flags,
+		 (unsigned long long)variant->inline_max);
 	ASSERT_EQ(0, ipcoff_chan_create(name, &a, &ch));
 	ASSERT_EQ(0, ipcoff_chan_info(ch, &info));
 	EXPECT_STREQ(variant->transport, info.transport);
 	EXPECT_EQ(variant->mode, info.mode);
+	EXPECT_EQ(variant->inline_want, info.inline_max);
 	/* The slots are buffers: pinned while the channel lives. */
 	ASSERT_EQ(0, pinned_pages(&pinned));
 	if (variant->mode != IPCOFF_CHAN_MODE_SHM)

@@ -657,8 +657,8 @@ TEST_F(copy, bad_arguments)
 
 	COPY_EXPECT(-EINVAL, c.flags = IPCOFF_COPY_FLAGS << 1);
 	COPY_EXPECT(-EINVAL, c.flags = 0x80000000u);
-	COPY_EXPECT(-EINVAL, c.reserved = 1);
-	COPY_EXPECT(-EINVAL, c.reserved = 1U << 31);
+	COPY_EXPECT(-EINVAL, c.qos = IPCOFF_QOS_MAX + 1);
+	COPY_EXPECT(-EINVAL, c.qos = 1U << 31);
 	/* Asynchronous-only flags and fields. */
 	COPY_EXPECT(-EINVAL, c.flags = IPCOFF_COPY_LINK);
 	COPY_EXPECT(-EINVAL, c.chunk_size = 4096);

@@ -50,11 +50,17 @@ FIXTURE_VARIANT_ADD(dma, idxd_dma32) {
 };
 
 /* Two 16 MiB + 1 page regions in 4 KiB pages. */
+/* dma_auto_min as the test found it (0: the scheduler's model decides). */
+static char auto_min_saved[32] = "0";
+
 FIXTURE_SETUP(dma)
 {
 	char params[96];
 	int64_t chans = -1;
 
+	if (read_text(IPCOFF_PARAMS "dma_auto_min", auto_min_saved,
+		      sizeof(auto_min_saved)) <= 0)
+		strcpy(auto_min_saved, "0");
 	self->skip = NULL;
 	self->fd = -1;
 	if (access(PROV_KO, R_OK)) {
@@ -102,6 +108,7 @@ FIXTURE_TEARDOWN(dma)
 	prov_set("stall", "0");
 	prov_set("fail_nth", "0");
 	write_text(IPCOFF_PARAMS "dma_timeout_ms", "5000");
+	write_text(IPCOFF_PARAMS "dma_auto_min", auto_min_saved);
 	/* The provider goes only after ipcoff let its channels go. */
 	write_text(IPCOFF_SYSFS "/dma_release", "1");
 	if (prov_unload())
@@ -408,7 +415,7 @@ TEST_F_TIMEOUT(dma, iovec_endpoints, 120)
 	ASSERT_EQ(0, write_text(IPCOFF_PARAMS "dma_auto_min", "4096"));
 	c.engine = IPCOFF_ENGINE_AUTO;
 	EXPECT_EQ(-EFAULT, t_copy(self->fd, &c));
-	ASSERT_EQ(0, write_text(IPCOFF_PARAMS "dma_auto_min", "262144"));
+	ASSERT_EQ(0, write_text(IPCOFF_PARAMS "dma_auto_min", auto_min_saved));
 	EXPECT_EQ(IPCOFF_ENGINE_CPU, c.engine);
 	EXPECT_EQ(seg[0], c.copied);
 	EXPECT_EQ(0, memcmp(self->dst, buf + at[0], seg[0]));
@@ -436,7 +443,7 @@ TEST_F_TIMEOUT(dma, forced_engine_errors, 120)
 	c.len = 65535;
 	EXPECT_EQ(0, t_copy(self->fd, &c));
 	EXPECT_EQ(IPCOFF_ENGINE_CPU, c.engine);
-	ASSERT_EQ(0, write_text(IPCOFF_PARAMS "dma_auto_min", "262144"));
+	ASSERT_EQ(0, write_text(IPCOFF_PARAMS "dma_auto_min", auto_min_saved));
 
 	/* Without channels: not announced, forced dma fails, auto is cpu. */
 	ASSERT_EQ(0, write_text(IPCOFF_SYSFS "/dma_release", "1"));

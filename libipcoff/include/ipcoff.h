@@ -245,6 +245,15 @@ struct ipcoff_chan;
 /* ipcoff_chan_attr.flags and ipcoff_chan_connect() flags */
 #define IPCOFF_CHAN_NONBLOCK	(1U << 0)	/* every call as DONTWAIT */
 #define IPCOFF_CHAN_QUIET	(1U << 1)	/* no line about the fallback */
+#define IPCOFF_CHAN_NO_INLINE	(1U << 2)	/* every message by the module */
+
+/*
+ * ipcoff_chan_attr.inline_max 0: messages up to this many bytes travel
+ * inline, memcpy'd through the channel's shared control memory, where a
+ * kernel copy costs more than it saves (ipcoff-channel(7)).
+ */
+#define IPCOFF_CHAN_INLINE_DEFAULT	(128 * 1024)
+#define IPCOFF_CHAN_INLINE_LIMIT	(1024 * 1024)
 
 /* Per-call flags of send and receive. */
 #define IPCOFF_CHAN_DONTWAIT	(1U << 0)
@@ -256,7 +265,8 @@ struct ipcoff_chan_attr {
 	unsigned int engine;	/* IPCOFF_ENGINE_* */
 	unsigned int flags;	/* IPCOFF_CHAN_NONBLOCK, IPCOFF_CHAN_QUIET */
 	const char *device;	/* NULL: IPCOFF_DEVICE_PATH */
-	uint64_t reserved[4];	/* zero */
+	uint64_t inline_max;	/* 0: IPCOFF_CHAN_INLINE_DEFAULT */
+	uint64_t reserved[3];	/* zero */
 };
 
 /* A message received in place (ipcoff_chan_peek()). */
@@ -277,7 +287,8 @@ struct ipcoff_chan_info {
 	int producer;		/* 1 in the producer */
 	uint64_t messages;	/* sent (producer) or received */
 	uint64_t recovered;	/* slots taken back from consumers that left */
-	uint64_t reserved[4];
+	uint64_t inline_max;	/* messages up to this are memcpy'd inline */
+	uint64_t reserved[3];
 };
 
 int ipcoff_chan_create(const char *name, const struct ipcoff_chan_attr *attr,
@@ -299,6 +310,14 @@ int ipcoff_chan_fd(struct ipcoff_chan *ch);
 int ipcoff_chan_progress(struct ipcoff_chan *ch);
 int ipcoff_chan_info(struct ipcoff_chan *ch, struct ipcoff_chan_info *info);
 void ipcoff_chan_close(struct ipcoff_chan *ch);
+
+/*
+ * In libipcoff-rdma.a, not in libipcoff.so: names "rdma://HOST:PORT" then
+ * make rdma channels (ipcoff-channel(7)). Link the archive and rdma-core:
+ * -lipcoff-rdma -lipcoff $(pkg-config --libs librdmacm libibverbs
+ * libnl-route-3.0 libnl-3.0).
+ */
+int ipcoff_chan_rdma_enable(void);
 
 static inline int ipcoff_has_feature(const struct ipcoff *ipc,
 				     uint64_t feature)

@@ -636,7 +636,7 @@ static int fake_check_request(const struct ipcoff_copy *req, bool async,
 
 	if (!async)
 		flags &= ~(IPCOFF_COPY_LINK | IPCOFF_COPY_CHUNKED);
-	if ((req->flags & ~flags) || req->reserved || !req->len ||
+	if ((req->flags & ~flags) || req->qos > IPCOFF_QOS_MAX || !req->len ||
 	    req->engine >= IPCOFF_ENGINE_COUNT)
 		return EINVAL;
 	err = fake_check_cache(req);

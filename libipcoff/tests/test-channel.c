@@ -543,6 +543,18 @@ static void test_chan_errors(void)
 	a = attr_of(4096, 4);
 	a.reserved[0] = 1;
 	CHECK_EQ(ipcoff_chan_create(name, &a, &ch), -EINVAL);
+	a = attr_of(4096, 4);
+	a.inline_max = IPCOFF_CHAN_INLINE_LIMIT + 1;
+	CHECK_EQ(ipcoff_chan_create(name, &a, &ch), -EINVAL);
+	a = attr_of(4096, 4);
+	a.flags |= 1U << 7;
+	CHECK_EQ(ipcoff_chan_create(name, &a, &ch), -EINVAL);
+	/* rdma names need libipcoff-rdma.a's ipcoff_chan_rdma_enable(). */
+	a = attr_of(4096, 4);
+	CHECK_EQ(ipcoff_chan_create("rdma://127.0.0.1:1", &a, &ch),
+		 -EPROTONOSUPPORT);
+	CHECK_EQ(ipcoff_chan_connect("rdma://127.0.0.1:1", 0, &c2),
+		 -EPROTONOSUPPORT);
 	CHECK(ch == NULL);
 
 	a = attr_of(4096, 4);

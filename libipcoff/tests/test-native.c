@@ -193,7 +193,7 @@ static void check_copy_tail(const struct ipcoff_copy *c, uint64_t len)
 	CHECK_EQ(c->copied, 0);
 	CHECK_EQ(c->descriptors, 0);
 	CHECK_EQ(c->chunk_size, 0);
-	CHECK_EQ(c->reserved, 0);
+	CHECK_EQ(c->qos, IPCOFF_QOS_DEFAULT);
 }
 
 /* ------------------------------------------------------------------ */

@@ -10,7 +10,10 @@
  * - throughput and round-trip latency for 64 KiB and 1 MiB messages,
  *   printed as "# bench:" lines (TCG figures: compare, do not quote as
  *   hardware numbers);
- * - the consumer SIGKILLed mid-stream: the producer's error and cleanup.
+ * - the consumer SIGKILLed mid-stream: the producer's error and cleanup;
+ * - a stream through the channel API ("rdma://HOST:PORT" channels,
+ *   ipcoff_chan_rdma_enable()), every byte checked, the producer's close
+ *   seen as EPIPE by the consumer.
  */
 #include <arpa/inet.h>
 
@@ -271,6 +274,25 @@ TEST_F_TIMEOUT(pair, consumer_killed_mid_stream, 400)
 	printf("# producer: close took %lld ms\n", (long long)(mono_ms() - t0));
 	EXPECT_GE((int64_t)DEAD_MS + 1000, mono_ms() - t0);
 	free(buf);
+}
+
+TEST_F_TIMEOUT(pair, channel_stream_every_byte, 400)
+{
+	size_t max = 256 << 10;
+	char name[96];
+	int last = 0;
+
+	if (!self->consumer) {
+		snprintf(name, sizeof(name), "rdma://%s:%u", self->ip,
+			 PORT_BASE + 5);
+		EXPECT_EQ(0, chan_produce(name, 1, max, 200, 9));
+		return;
+	}
+	snprintf(name, sizeof(name), "rdma://%s:%u?msg_max=%zu", self->peer,
+		 PORT_BASE + 5, max);
+	EXPECT_EQ(0, chan_consume(name, max, 200, 9, false, &last));
+	EXPECT_EQ(-EPIPE, last);
+	printf("# consumer: 200 messages through an rdma channel from the other guest, every byte right\n");
 }
 
 TEST_HARNESS_MAIN

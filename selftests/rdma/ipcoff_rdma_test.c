@@ -567,4 +567,96 @@ TEST_F_TIMEOUT(rdma, no_device, 60)
 	EXPECT_EQ(0, ret);
 }
 
+/* ---- Channels over rdma: one producer, two consumers, all children ---- */
+
+static pid_t chan_consumer_child(const char *name, size_t max, int count,
+				 bool peek, int want_last)
+{
+	pid_t pid = fork();
+	int last = 0, ret;
+
+	if (pid)
+		return pid;
+	ret = chan_consume(name, max, count, 11, peek, &last);
+	if (!ret && last != want_last) {
+		printf("# after the stream: %s, want %s\n",
+		       strerrorname_np(-last), strerrorname_np(-want_last));
+		ret = 46;
+	}
+	child_exit(ret);
+}
+
+TEST_F_TIMEOUT(rdma, channel_one_to_two, 240)
+{
+	size_t max = 256 << 10;
+	char name[96];
+	pid_t c[2], p;
+	int i, sp;
+
+	snprintf(name, sizeof(name), "rdma://%s:%u?msg_max=%zu", self->ip,
+		 PORT_BASE + 20, max);
+	p = fork();
+	if (!p)
+		child_exit(chan_produce(name, 2, max, 60, 11));
+	for (i = 0; i < 2; i++) {
+		c[i] = chan_consumer_child(name, max, 60, i, -EPIPE);
+		ASSERT_LT(0, c[i]);
+	}
+	sp = child_result(wait_child(p, 200000));
+	for (i = 0; i < 2; i++)
+		EXPECT_EQ(0, child_result(wait_child(c[i], 30000)))
+			TH_LOG("consumer %d", i);
+	EXPECT_EQ(0, sp);
+}
+
+/* A producer killed after its stream: the consumer gets ECONNRESET. */
+TEST_F_TIMEOUT(rdma, channel_producer_killed, 120)
+{
+	size_t max = 64 << 10;
+	char name[96];
+	pid_t c, p;
+
+	snprintf(name, sizeof(name), "rdma://%s:%u?msg_max=%zu", self->ip,
+		 PORT_BASE + 21, max);
+	p = fork();
+	if (!p) {
+		struct ipcoff_chan_attr a = {
+			.msg_max = max, .depth = 4, .flags = IPCOFF_CHAN_QUIET,
+		};
+		struct ipcoff_chan *ch;
+		char *buf = malloc(max);
+		int n;
+
+		if (!buf || ipcoff_chan_rdma_enable() ||
+		    ipcoff_chan_create(name, &a, &ch) ||
+		    ipcoff_chan_wait_consumers(ch, 1, 60000000000LL))
+			child_exit(30);
+		for (n = 0; n < 10; n++) {
+			size_t len = msg_len_of(11, n, max);
+
+			msg_fill(buf, len, 11, n);
+			if (ipcoff_chan_send(ch, buf, len, 0))
+				child_exit(34);
+		}
+		usleep(500000);
+		raise(SIGKILL);
+	}
+	c = chan_consumer_child(name, max, 10, false, -ECONNRESET);
+	ASSERT_LT(0, c);
+	EXPECT_EQ(0, child_result(wait_child(c, 90000)));
+	EXPECT_EQ(100 + SIGKILL, child_result(wait_child(p, 30000)));
+}
+
+/* Without ipcoff_chan_rdma_enable() an rdma name is no channel name. */
+TEST_F_TIMEOUT(rdma, channel_rdma_not_enabled, 30)
+{
+	struct ipcoff_chan *ch;
+	pid_t p = fork();
+
+	if (!p)
+		child_exit(ipcoff_chan_connect("rdma://10.0.0.1:1", 0, &ch) ==
+			   -EPROTONOSUPPORT ? 0 : 1);
+	EXPECT_EQ(0, child_result(wait_child(p, 20000)));
+}
+
 TEST_HARNESS_MAIN

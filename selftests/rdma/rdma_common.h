@@ -12,6 +12,10 @@
 #include "../common.h"
 #include "../../libipcoff/rdma.h"
 
+#include <ipcoff.h>
+#include <stdbool.h>
+#include <sys/uio.h>
+
 #define RXE_DEV		"rxe0"
 #define RXE_NETDEV	"eth0"
 
@@ -176,6 +180,109 @@ static inline int connect_retry(const char *addr, uint16_t port,
 			return ret;
 		usleep(100000);
 	}
+}
+
+/*
+ * Channels over rdma (ipcoff_chan_* with "rdma://HOST:PORT"): the producer
+ * sends @count messages of stream @s, gathered from two pieces; consumer
+ * @peek reads them in place, else copies them out. Both return 0 or the
+ * step that failed; @last gets the consumer's error after the stream.
+ */
+static inline int chan_produce(const char *name, unsigned int consumers,
+			       size_t max, int count, uint64_t s)
+{
+	struct ipcoff_chan_attr a = {
+		.msg_max = max, .depth = 4, .flags = IPCOFF_CHAN_QUIET,
+	};
+	struct ipcoff_chan_info info;
+	struct ipcoff_chan *ch;
+	char *buf = malloc(max);
+	int n, ret;
+
+	if (!buf || ipcoff_chan_rdma_enable())
+		return 30;
+	ret = ipcoff_chan_create(name, &a, &ch);
+	if (ret) {
+		printf("# create %s: %s (%s)\n", name, strerror(-ret),
+		       ipcoff_rdma_strerror());
+		return 31;
+	}
+	if (ipcoff_chan_wait_consumers(ch, consumers, 180000000000LL))
+		return 32;
+	if (ipcoff_chan_info(ch, &info) || strcmp(info.transport, "rdma") ||
+	    info.consumers != consumers)
+		return 33;
+	for (n = 0; n < count; n++) {
+		size_t len = msg_len_of(s, n, max), h = len / 3;
+		struct iovec iov[2] = {
+			{ buf, h }, { buf + h, len - h },
+		};
+
+		msg_fill(buf, len, s, n);
+		ret = ipcoff_chan_sendv(ch, iov, 2, 0);
+		if (ret) {
+			printf("# send %d: %s (%s)\n", n, strerror(-ret),
+			       ipcoff_rdma_strerror());
+			return 34;
+		}
+	}
+	ipcoff_chan_close(ch);
+	free(buf);
+	return 0;
+}
+
+static inline int chan_consume(const char *name, size_t max, int count,
+			       uint64_t s, bool peek, int *last)
+{
+	int64_t end = mono_ms() + 180000;
+	struct ipcoff_chan *ch;
+	char *buf = malloc(max);
+	int n, ret;
+
+	if (!buf || ipcoff_chan_rdma_enable())
+		return 40;
+	/* The producer may not listen yet (or its guest still boots). */
+	for (;;) {
+		ret = ipcoff_chan_connect(name, IPCOFF_CHAN_QUIET, &ch);
+		if (!ret || mono_ms() > end ||
+		    (ret != -ECONNREFUSED && ret != -EHOSTUNREACH &&
+		     ret != -ETIMEDOUT))
+			break;
+		usleep(200000);
+	}
+	if (ret) {
+		printf("# connect %s: %s (%s)\n", name, strerror(-ret),
+		       ipcoff_rdma_strerror());
+		return 41;
+	}
+	for (n = 0; n < count; n++) {
+		size_t want = msg_len_of(s, n, max);
+		struct ipcoff_chan_msg m;
+		ssize_t len;
+
+		if (peek) {
+			ret = ipcoff_chan_peek(ch, &m, 0);
+			len = ret ? ret : (ssize_t)m.len;
+			if (!ret && (len != (ssize_t)want ||
+				     msg_check(m.data, want, s, n) >= 0))
+				return 42;
+			if (!ret && ipcoff_chan_done(ch, &m))
+				return 43;
+		} else {
+			len = ipcoff_chan_recv(ch, buf, max, 0);
+			if (len == (ssize_t)want &&
+			    msg_check(buf, want, s, n) >= 0)
+				return 44;
+		}
+		if (len != (ssize_t)want) {
+			printf("# message %d: %zd, want %zu\n", n, len, want);
+			return 45;
+		}
+	}
+	*last = (int)ipcoff_chan_recv(ch, buf, max, 0);
+	ipcoff_chan_close(ch);
+	free(buf);
+	return 0;
 }
 
 #endif /* IPCOFF_RDMA_COMMON_H */

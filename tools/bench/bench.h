@@ -78,6 +78,7 @@ struct bench_opts {
 	const char *sizes;	/* comma list overriding the mode's sizes */
 	const char *engine_threads;	/* comm prefixes of engine kthreads */
 	const char *device;	/* /dev/ipcoff */
+	const char *peer;	/* --peer: the other host of rdma cases */
 	int list_only;
 };
 
@@ -309,12 +310,14 @@ struct transport {
 	unsigned int engine_id;	/* IPCOFF_ENGINE_* for ipcoff */
 	int baseline;		/* the one ratios are taken against */
 	const struct transport_ops *ops;
+	int opt_in;		/* runs only when --transports names it */
 };
 
 extern const struct transport transports[];
 extern const unsigned int nr_transports;
 extern const struct transport_ops shm_ops, cma_ops, ipcoff_sync_ops,
-	ipcoff_async_ops, ipcoff_inject_ops, ipcoff_elide_ops, channel_ops;
+	ipcoff_async_ops, ipcoff_inject_ops, ipcoff_elide_ops, channel_ops,
+	rdma_ops;
 
 /* One channel of a run: shared between its two processes. */
 struct chan {
@@ -457,6 +460,8 @@ struct run_result {
 };
 
 int run_case(const struct bench_case *c, struct run_result *r);
+/* --peer: this host's side of an rdma case between two hosts (pair.c). */
+int pair_run_case(const struct bench_case *c, struct run_result *r);
 
 /* ------------------------------------------------------------------ */
 /* Statistics and output (stats.c, json.c, table.c, sysinfo.c)          */

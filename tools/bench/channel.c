@@ -13,8 +13,17 @@
  * is not used: nothing is published to it, and the producer's
  * ring_reserve() never waits. Without /dev/ipcoff the channel runs on its
  * shared-memory fallback, and the row then measures that.
+ *
+ * "rdma" is the same program over an rdma channel ("rdma://ADDR:PORT",
+ * ADDR from IPCOFF_BENCH_RDMA_ADDR or an rdma guest's ipcoff_ip). Only
+ * ipcoff-bench-rdma (dynamically linked with libipcoff-rdma.a: rdma-core
+ * dlopens its provider) has it; the static ipcoff-bench says n/a. A
+ * consumer connects in its first receive, not at setup: an rdma connect
+ * completes only once the producer answers it, which it does in a send,
+ * and in ping-pong both sides set up their receive side before sending.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +34,7 @@
 #include "bench.h"
 
 struct chan_shared {
-	char name[64];
+	char name[96];
 };
 
 /* What travels in front of the payload. */
@@ -41,6 +50,7 @@ struct chan_hdr {
 
 struct chan_rx {
 	struct ipcoff_chan *ch;
+	char name[128];		/* rdma: connect in the first receive */
 	struct ipcoff_chan_msg peeked;
 	unsigned char *stage;	/* a received message, header first */
 	size_t cap;
@@ -72,6 +82,65 @@ static int chan_chan_init(struct chan *ch)
 	return 0;
 }
 
+static bool is_rdma(const struct chan *ch)
+{
+	return ch->t->ops == &rdma_ops;
+}
+
+/* The address rdma channels listen on and connect to, "" if none. */
+static const char *rdma_addr(void)
+{
+	static char buf[48];
+	const char *v = getenv("IPCOFF_BENCH_RDMA_ADDR");
+	char *slash;
+
+	if (!v || !*v)
+		v = getenv("ipcoff_ip");
+	snprintf(buf, sizeof(buf), "%s", v ? v : "");
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash = 0;
+	return buf;
+}
+
+static int rdma_check(const struct transport *t, enum workload wl,
+		      char *why, size_t len)
+{
+	(void)t;
+	(void)wl;
+#ifdef IPCOFF_BENCH_RDMA
+	if (!*rdma_addr()) {
+		snprintf(why, len, "no address: set IPCOFF_BENCH_RDMA_ADDR to one with an RDMA device");
+		return ST_NA;
+	}
+	return ST_OK;
+#else
+	snprintf(why, len, "this ipcoff-bench is static: ipcoff-bench-rdma has rdma");
+	return ST_NA;
+#endif
+}
+
+static int rdma_chan_init(struct chan *ch)
+{
+	struct chan_shared *sh = ch->shared;
+	/* A port per run and channel; rdma_cm ports are not unix names. */
+	unsigned int port = 20000 + ((unsigned int)getpid() * 8 + ch->id) %
+			    40000;
+
+	snprintf(sh->name, sizeof(sh->name), "rdma://%s:%u", rdma_addr(),
+		 port);
+	return 0;
+}
+
+static int rdma_enable(void)
+{
+#ifdef IPCOFF_BENCH_RDMA
+	return ipcoff_chan_rdma_enable();
+#else
+	return -EPROTONOSUPPORT;
+#endif
+}
+
 static int chan_tx_open(struct tx *tx)
 {
 	const struct chan_shared *sh = tx->ch->shared;
@@ -83,8 +152,10 @@ static int chan_tx_open(struct tx *tx)
 		.device = opts.device,
 	};
 	struct ipcoff_chan *c = NULL;
-	int ret = ipcoff_chan_create(sh->name, &a, &c);
+	int ret = is_rdma(tx->ch) ? rdma_enable() : 0;
 
+	if (!ret)
+		ret = ipcoff_chan_create(sh->name, &a, &c);
 	if (ret) {
 		fprintf(stderr, "ipcoff-bench: channel %s: %s\n", sh->name,
 			strerror(-ret));
@@ -149,6 +220,17 @@ static int chan_rx_open(struct rx *rx)
 		snprintf(rx->why, sizeof(rx->why), "out of memory");
 		return ST_ERROR;
 	}
+	if (is_rdma(rx->ch)) {
+		snprintf(r->name, sizeof(r->name), "%s?msg_max=%zu", sh->name,
+			 r->cap);
+		ret = rdma_enable();
+		if (ret) {
+			snprintf(rx->why, sizeof(rx->why), "rdma: %s",
+				 strerror(-ret));
+			return ST_ERROR;
+		}
+		return ST_OK;
+	}
 	ret = ipcoff_chan_connect(sh->name, IPCOFF_CHAN_QUIET, &r->ch);
 	if (ret) {
 		snprintf(rx->why, sizeof(rx->why), "connect %s: %s", sh->name,
@@ -158,6 +240,26 @@ static int chan_rx_open(struct rx *rx)
 	return ST_OK;
 }
 
+/* rdma: the producer may not listen yet; it answers from its send. */
+static int rdma_connect(struct rx *rx, struct chan_rx *r)
+{
+	uint64_t end = now_ns() + 60ULL * 1000000000ULL;
+	int ret;
+
+	for (;;) {
+		ret = ipcoff_chan_connect(r->name, IPCOFF_CHAN_QUIET, &r->ch);
+		if (!ret)
+			return ST_OK;
+		if ((ret != -ECONNREFUSED && ret != -ETIMEDOUT) ||
+		    now_ns() > end)
+			break;
+		usleep(20000);
+	}
+	snprintf(rx->why, sizeof(rx->why), "connect %s: %s", r->name,
+		 strerror(-ret));
+	return ST_ERROR;
+}
+
 static int chan_recv(struct rx *rx, struct msg *m)
 {
 	struct chan_rx *r = rx->priv;
@@ -165,6 +267,8 @@ static int chan_recv(struct rx *rx, struct msg *m)
 	struct chan_hdr h;
 	size_t got;
 
+	if (!r->ch && rdma_connect(rx, r))
+		return ST_ERROR;
 	if (rx->ch->cfg.inplace) {
 		int ret = ipcoff_chan_peek(r->ch, &r->peeked, 0);
 
@@ -232,6 +336,19 @@ const struct transport_ops channel_ops = {
 	.shared_size = sizeof(struct chan_shared),
 	.check = chan_check,
 	.chan_init = chan_chan_init,
+	.tx_open = chan_tx_open,
+	.send = chan_send,
+	.tx_close = chan_tx_close,
+	.rx_open = chan_rx_open,
+	.recv = chan_recv,
+	.release = chan_release,
+	.rx_close = chan_rx_close,
+};
+
+const struct transport_ops rdma_ops = {
+	.shared_size = sizeof(struct chan_shared),
+	.check = rdma_check,
+	.chan_init = rdma_chan_init,
 	.tx_open = chan_tx_open,
 	.send = chan_send,
 	.tx_close = chan_tx_close,

@@ -25,6 +25,32 @@ struct avail {
 };
 
 /* Ratios against the shm case of the same workload and size. */
+/*
+ * Without arguments, those of the variable ipcoff_bench_args, separated
+ * by ':' (a guest's kernel command line hands it to the programs it runs,
+ * which get no arguments of their own).
+ */
+static void args_from_env(int *argc, char ***argv)
+{
+	static char *av[64];
+	const char *env = getenv("ipcoff_bench_args");
+	char *copy, *tok, *save = NULL;
+	int n = 0;
+
+	if (*argc != 1 || !env || !*env)
+		return;
+	copy = strdup(env);
+	if (!copy)
+		return;
+	av[n++] = (*argv)[0];
+	for (tok = strtok_r(copy, ":", &save); tok && n < 63;
+	     tok = strtok_r(NULL, ":", &save))
+		av[n++] = tok;
+	av[n] = NULL;
+	*argc = n;
+	*argv = av;
+}
+
 static void ratios(struct case_result *cr, unsigned int n)
 {
 	for (unsigned int i = 0; i < n; i++) {
@@ -76,6 +102,7 @@ int main(int argc, char **argv)
 	uint64_t t0;
 	int ret;
 
+	args_from_env(&argc, &argv);
 	options_parse(argc, argv);
 	spin_calibrate();
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -140,7 +167,9 @@ int main(int argc, char **argv)
 			for (unsigned int i = b0; i < b1; i++) {
 				if (cr[i].status != ST_OK)
 					continue;
-				if (run_case(&cs[i], &runs[i][r])) {
+				if ((opts.peer && cs[i].t->ops == &rdma_ops ?
+				     pair_run_case(&cs[i], &runs[i][r]) :
+				     run_case(&cs[i], &runs[i][r]))) {
 					cr[i].status = runs[i][r].status;
 					snprintf(cr[i].why, sizeof(cr[i].why),
 						 "%s", runs[i][r].why);

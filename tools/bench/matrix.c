@@ -143,7 +143,8 @@ struct bench_case *matrix_build(unsigned int *n)
 		ns = sizes_for(wl, sizes);
 		for (unsigned int s = 0; s < ns; s++) {
 			for (unsigned int t = 0; t < nr_transports; t++) {
-				if (!listed(opts.transports, transports[t].label))
+				if (!listed(opts.transports, transports[t].label) ||
+				    (transports[t].opt_in && !opts.transports))
 					continue;
 				cs = realloc(cs, (cnt + 1) * sizeof(*cs));
 				if (!cs)

@@ -48,6 +48,9 @@ static void usage(FILE *f)
 "                       threads (default dmaprov/,kworker/u: the test\n"
 "                       provider's, and the workers of async cpu copies)\n"
 "  --device PATH        the ipcoff device (default /dev/ipcoff)\n"
+"  --peer ADDR          rdma between two hosts: this host runs one side of\n"
+"                       each rdma case, ADDR the other (ipcoff-bench-rdma;\n"
+"                       pingpong and stream; '-': $ipcoff_peer)\n"
 "  --list               print the cases and exit\n",
 		MAX_PROCS - 1);
 }
@@ -100,7 +103,7 @@ void options_parse(int argc, char **argv)
 	enum {
 		O_QUICK = 256, O_FULL, O_JSON, O_WL, O_TR, O_SIZES, O_REP,
 		O_DUR, O_WARM, O_MAX, O_MIN, O_SPIN, O_SPIN_US, O_CLIENTS, O_SAMPLES,
-		O_THREADS, O_DEV, O_LIST, O_HELP, O_CHUNKS, O_FILL,
+		O_THREADS, O_DEV, O_LIST, O_HELP, O_CHUNKS, O_FILL, O_PEER,
 	};
 	static const struct option lo[] = {
 		{ "quick", no_argument, NULL, O_QUICK },
@@ -123,6 +126,7 @@ void options_parse(int argc, char **argv)
 		{ "engine-threads", required_argument, NULL, O_THREADS },
 		{ "device", required_argument, NULL, O_DEV },
 		{ "list", no_argument, NULL, O_LIST },
+		{ "peer", required_argument, NULL, O_PEER },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -201,6 +205,13 @@ void options_parse(int argc, char **argv)
 			break;
 		case O_DEV:
 			opts.device = optarg;
+			break;
+		case O_PEER:
+			/* "-": the rdma guest's ipcoff_peer (run-guest-pair). */
+			opts.peer = strcmp(optarg, "-") ? optarg :
+				    getenv("ipcoff_peer");
+			if (!opts.peer || !*opts.peer)
+				die("--peer -: no ipcoff_peer in the environment");
 			break;
 		case O_LIST:
 			opts.list_only = 1;

@@ -15,22 +15,24 @@
 #include "bench.h"
 
 const struct transport transports[] = {
-	{ "shm", "shm", "cpu", "sync", 0, 1, &shm_ops },
-	{ "cma", "cma", "cpu", "sync", 0, 0, &cma_ops },
+	{ "shm", "shm", "cpu", "sync", 0, 1, &shm_ops, 0 },
+	{ "cma", "cma", "cpu", "sync", 0, 0, &cma_ops, 0 },
 	{ "ipcoff/cpu", "ipcoff", "cpu", "sync", IPCOFF_ENGINE_CPU, 0,
-	  &ipcoff_sync_ops },
+	  &ipcoff_sync_ops, 0 },
 	{ "ipcoff/cpu/async", "ipcoff", "cpu", "async", IPCOFF_ENGINE_CPU, 0,
-	  &ipcoff_async_ops },
+	  &ipcoff_async_ops, 0 },
 	{ "ipcoff/cpu/inject", "ipcoff", "cpu", "inject", IPCOFF_ENGINE_CPU, 0,
-	  &ipcoff_inject_ops },
+	  &ipcoff_inject_ops, 0 },
 	{ "ipcoff/dma", "ipcoff", "dma", "sync", IPCOFF_ENGINE_DMA, 0,
-	  &ipcoff_sync_ops },
+	  &ipcoff_sync_ops, 0 },
 	{ "ipcoff/dma/async", "ipcoff", "dma", "async", IPCOFF_ENGINE_DMA, 0,
-	  &ipcoff_async_ops },
+	  &ipcoff_async_ops, 0 },
 	{ "ipcoff/elide", "ipcoff", "elide", "sync", IPCOFF_ENGINE_ELIDE, 0,
-	  &ipcoff_elide_ops },
+	  &ipcoff_elide_ops, 0 },
 	{ "channel", "channel", "auto", "sync", IPCOFF_ENGINE_AUTO, 0,
-	  &channel_ops },
+	  &channel_ops, 0 },
+	/* Needs an RDMA device and ipcoff-bench-rdma: never by default. */
+	{ "rdma", "rdma", "nic", "sync", IPCOFF_ENGINE_AUTO, 0, &rdma_ops, 1 },
 };
 
 const unsigned int nr_transports = ARRAY_SIZE(transports);

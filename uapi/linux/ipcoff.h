@@ -68,6 +68,7 @@ struct ipcoff_iovec {
 #define IPCOFF_FEAT_BUFFERS	_BITULL(13)	/* BUF_ALLOC, EXPORT, mmap */
 #define IPCOFF_FEAT_MOVE	_BITULL(14)	/* IPCOFF_COPY_MOVE */
 #define IPCOFF_FEAT_CACHE	_BITULL(15)	/* IPCOFF_COPY_CACHE_* and INJECT */
+#define IPCOFF_FEAT_SCHED	_BITULL(16)	/* ipcoff_copy.qos, the scheduler */
 #define IPCOFF_FEAT_REGION_LIST	_BITULL(20)	/* REGION_LIST */
 
 /**
@@ -262,6 +263,30 @@ struct ipcoff_range {
 };
 
 /**
+ * DOC: QoS hints (ipcoff_copy.qos)
+ *
+ * What the scheduler optimises an IPCOFF_ENGINE_AUTO copy for
+ * (IPCOFF_FEAT_SCHED). A forced engine ignores it. Values above
+ * IPCOFF_QOS_MAX give EINVAL.
+ *
+ * IPCOFF_QOS_DEFAULT: the host's default, an administrator's choice among
+ *	the three below (LATENCY unless changed).
+ * IPCOFF_QOS_LATENCY: the engine (or cpu/dma split) predicted to finish
+ *	this copy first. A split copy completes once and reports
+ *	IPCOFF_ENGINE_DMA.
+ * IPCOFF_QOS_THROUGHPUT: offload where it costs little: dma also when it
+ *	is predicted to be somewhat slower than the CPU, which is then free
+ *	for the next request.
+ * IPCOFF_QOS_CPU: spend as little CPU time as possible: dma whenever it
+ *	can serve the copy, never a split.
+ */
+#define IPCOFF_QOS_DEFAULT	0
+#define IPCOFF_QOS_LATENCY	1
+#define IPCOFF_QOS_THROUGHPUT	2
+#define IPCOFF_QOS_CPU		3
+#define IPCOFF_QOS_MAX		IPCOFF_QOS_CPU
+
+/**
  * struct ipcoff_copy - IPCOFF_IOC_COPY
  * @src: in, where bytes come from
  * @dst: in, where bytes go
@@ -283,7 +308,8 @@ struct ipcoff_range {
  *	user pointer to @nr_inject_ranges struct ipcoff_range (size VER1)
  * @nr_inject_ranges: in, entries at @inject_ranges, at most
  *	IPCOFF_INJECT_RANGES_MAX
- * @reserved: must be 0
+ * @qos: in, IPCOFF_QOS_*: the scheduler's goal for an IPCOFF_ENGINE_AUTO
+ *	copy (IPCOFF_FEAT_SCHED; before it, this field had to be 0)
  *
  * At least one endpoint is a region. When both name the same region their
  * byte ranges must not overlap (EINVAL). An iovec endpoint must describe at
@@ -302,7 +328,7 @@ struct ipcoff_copy {
 	__u32 inject_len;
 	__aligned_u64 inject_ranges;
 	__u32 nr_inject_ranges;
-	__u32 reserved;
+	__u32 qos;
 };
 
 #define IPCOFF_COPY_SIZE_VER0	128	/* up to inject_len */
@@ -647,7 +673,7 @@ struct ipcoff_eventfd {
  *	(not a region of this context), ENOMEM.
  *
  * IPCOFF_IOC_COPY - _IOWR, struct ipcoff_copy
- *	Return: 0 with copied == len; EINVAL (flags, types, reserved, zero
+ *	Return: 0 with copied == len; EINVAL (flags, types, qos, zero
  *	len, no region endpoint, overlap in one region, iov_cnt 0 or above
  *	IPCOFF_IOV_MAX, iovecs shorter than len, unknown engine), ENOENT
  *	(no such region), EACCES (no access for the opener's uid, revoked,
