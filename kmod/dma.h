@@ -62,7 +62,8 @@ void ipcoff_dma_exit(void);
 
 /* dma_map.c */
 const struct ipcoff_dma_sgt *ipcoff_dma_map_region(struct ipcoff_region *r,
-						   struct device *dev);
+						   struct device *dev,
+						   bool *mapped);
 void ipcoff_dma_unmap_region(struct ipcoff_region *r);
 void ipcoff_dma_unmap_device(struct device *dev);
 

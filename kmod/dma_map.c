@@ -86,6 +86,7 @@ err_free:
  * ipcoff_dma_map_region() - a region's mapping for a device
  * @r: the region, referenced by the caller
  * @dev: the DMA device, whose channel the caller holds
+ * @mapped: set to true when this call made the mapping, untouched if not
  *
  * Maps on first use. The mapping stays valid while the caller holds both
  * the region and the channel.
@@ -93,7 +94,8 @@ err_free:
  * Return: the mapping, or an ERR_PTR() if the device cannot map the region.
  */
 const struct ipcoff_dma_sgt *ipcoff_dma_map_region(struct ipcoff_region *r,
-						   struct device *dev)
+						   struct device *dev,
+						   bool *mapped)
 {
 	struct ipcoff_dma_map *m;
 
@@ -102,6 +104,8 @@ const struct ipcoff_dma_sgt *ipcoff_dma_map_region(struct ipcoff_region *r,
 		if (m->map.dev == dev)
 			goto out;
 	m = ipcoff_dma_map_new(r, dev);
+	if (!IS_ERR(m))
+		*mapped = true;
 out:
 	mutex_unlock(&ipcoff_dma_maps_lock);
 	return IS_ERR(m) ? ERR_CAST(m) : &m->map;

@@ -17,6 +17,7 @@
 #include <linux/slab.h>
 
 #include "dma.h"
+#include "sched.h"
 
 static unsigned int dma_max_xfer = 2 << 20;
 module_param(dma_max_xfer, uint, 0644);
@@ -188,12 +189,13 @@ static u32 ipcoff_dma_cut(const struct ipcoff_request *req,
 /* Every extent of one side mapped for @dev, into @maps. */
 static int ipcoff_dma_map_end(const struct ipcoff_xfer_end *end,
 			      struct device *dev,
-			      const struct ipcoff_dma_sgt **maps)
+			      const struct ipcoff_dma_sgt **maps, bool *mapped)
 {
 	u32 i;
 
 	for (i = 0; i < end->ext_cnt; i++) {
-		maps[i] = ipcoff_dma_map_region(end->ext[i].region, dev);
+		maps[i] = ipcoff_dma_map_region(end->ext[i].region, dev,
+						mapped);
 		/* Out of IOVA or bounce-buffer space, whatever the layer said. */
 		if (IS_ERR(maps[i]))
 			return -ENOMEM;
@@ -375,6 +377,7 @@ static void ipcoff_dma_submit(struct ipcoff_request *req)
 	struct ipcoff_dma_chan *chans[IPCOFF_DMA_MAX_CHANS];
 	const struct ipcoff_dma_sgt **smaps, **dmaps;
 	struct ipcoff_dma_req *dr;
+	bool mapped = false;
 	int nchans, i, ret;
 	u32 n, k;
 
@@ -393,11 +396,18 @@ static void ipcoff_dma_submit(struct ipcoff_request *req)
 		goto err_put;
 	}
 	dmaps = smaps + req->src.ext_cnt;
-	ret = ipcoff_dma_map_end(&req->src, chans[0]->dev, smaps);
+	ret = ipcoff_dma_map_end(&req->src, chans[0]->dev, smaps, &mapped);
 	if (!ret)
-		ret = ipcoff_dma_map_end(&req->dst, chans[0]->dev, dmaps);
+		ret = ipcoff_dma_map_end(&req->dst, chans[0]->dev, dmaps,
+					 &mapped);
 	if (ret)
 		goto err_maps;
+	/*
+	 * Mapping a whole region for the device is paid once, by the first
+	 * copy that uses it: not what this engine's copies cost.
+	 */
+	if (mapped)
+		ipcoff_sched_no_sample(req);
 
 	n = ipcoff_dma_cut(req, smaps, dmaps, NULL);
 	dr = kvzalloc(struct_size(dr, pieces, n), GFP_KERNEL);

@@ -665,6 +665,20 @@ void ipcoff_sched_done(struct ipcoff_request *req)
 	WRITE_ONCE(s->stamp, now);
 }
 
+/**
+ * ipcoff_sched_no_sample() - a request's time is not its engine's speed
+ * @req: the request, submitted and not completed, from its engine's
+ *	submit
+ *
+ * Its engine paid a one-off cost for it first (a region's first DMA
+ * mapping for a device): its completion is not learnt from, as
+ * calibration does not time its first copy either.
+ */
+void ipcoff_sched_no_sample(struct ipcoff_request *req)
+{
+	req->pred_ns = 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* The split: one request, a cpu part and a dma part, one completion.  */
 
