@@ -33,6 +33,8 @@
 /* A completion moves its engine's factor at most this far. */
 #define IPCOFF_LOAD_MIN		(IPCOFF_LOAD_ONE / 16)
 #define IPCOFF_LOAD_MAX		(IPCOFF_LOAD_ONE * 4096)
+/* Most one completion may multiply or divide the load factor by. */
+#define IPCOFF_LOAD_STEP	4
 /*
  * Bounds that keep the arithmetic in 64 bits: queued bytes, predicted
  * times before scaling (18 minutes), and measured costs (as the pins).
@@ -656,9 +658,15 @@ void ipcoff_sched_done(struct ipcoff_request *req)
 		return;
 	now = ktime_get_ns();
 	obs = now - ktime_to_ns(req->start);
-	sample = clamp_t(u64, div64_u64(obs * IPCOFF_LOAD_ONE, req->pred_ns),
-			 IPCOFF_LOAD_MIN, IPCOFF_LOAD_MAX);
 	old = ipcoff_sched_load(id, now);
+	/*
+	 * One sample moves the load by at most IPCOFF_LOAD_STEP either
+	 * way: a lone outlier (a descheduled provider thread) does not
+	 * flip decisions, a lasting change does within a few copies.
+	 */
+	sample = clamp_t(u64, div64_u64(obs * IPCOFF_LOAD_ONE, req->pred_ns),
+			 max_t(u64, IPCOFF_LOAD_MIN, old / IPCOFF_LOAD_STEP),
+			 min_t(u64, IPCOFF_LOAD_MAX, old * IPCOFF_LOAD_STEP));
 	sample -= (s64)old;
 	/* An arithmetic shift: rounds towards -inf, never overshoots. */
 	WRITE_ONCE(s->load, old + (sample >> knob(&knob_ewma_shift)));

@@ -703,9 +703,30 @@ TEST_F_TIMEOUT(sched, adaptivity, 300)
 	       n, (long long)sched_get("dma_load"));
 	EXPECT_LT(0, n);
 	/*
-	 * Fast again, it stays there; the emulated provider's timing is
-	 * noisy, so a slow copy may push one decision back: most, not all.
+	 * Fast again, it stays there once the learnt slowness has decayed
+	 * (four half-lives of decay_ms) and dma has shown it is fast: under
+	 * emulation the first copies after an idle spell wait for the
+	 * provider's thread to be scheduled, and are learnt as slow. The
+	 * emulated provider's timing stays noisy, so a slow copy may push
+	 * one decision back: most, not all.
 	 */
+	msleep(4 * 300);
+	for (k = 0; k < 6; k++) {
+		struct ipcoff_copy c;
+
+		EXPECT_EQ(0, rr_copy(self->fd, self->hd, 0, self->hs, 0, len,
+				     IPCOFF_ENGINE_DMA, IPCOFF_QOS_LATENCY, 0,
+				     &c));
+	}
+	/*
+	 * The premise, measured: dma runs near its calibrated cost again.
+	 * Under emulation it may stay several times slower for a while (the
+	 * calibration keeps its fastest copies); then auto rightly stays on
+	 * the cpu, and this step has nothing to show.
+	 */
+	if (sched_get("dma_load") > 2000)
+		SKIP(return, "dma runs at %lld/1000 of its calibrated cost after the latency was removed: not fast again",
+		     (long long)sched_get("dma_load"));
 	d0 = sched_get("decisions_dma");
 	for (k = 0; k < 5; k++)
 		auto_until(_metadata, self, len, IPCOFF_ENGINE_DMA, 1, 0);
