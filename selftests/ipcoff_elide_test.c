@@ -182,6 +182,23 @@ static long first_diff(const uint8_t *a, const uint8_t *b, size_t len)
 		       (long long)self->regions0); \
 } while (0)
 
+/*
+ * Everything the test holds goes (mappings, export fds, the context);
+ * pages and regions must return to the baseline.
+ */
+static void release_all(struct __test_metadata *_metadata,
+			FIXTURE_DATA(elide) *self)
+{
+	munmap(self->ma, self->len);
+	munmap(self->mb, self->len);
+	self->ma = self->mb = NULL;
+	close(self->ea);
+	close(self->eb);
+	self->ea = self->eb = -1;
+	ipcoff_close(&self->ipc);
+	EXPECT_BASELINE();
+}
+
 static void mk_copy(struct ipcoff_copy *c, uint64_t dh, uint64_t doff,
 		    uint64_t sh, uint64_t soff, uint64_t len, uint32_t flags,
 		    uint32_t engine)
@@ -295,28 +312,14 @@ TEST_F(elide, exchange_copy)
 {
 	SKIP_IF_SET(self->skip);
 	exchange_cases(_metadata, self, 0);
-	munmap(self->ma, self->len);
-	munmap(self->mb, self->len);
-	self->ma = self->mb = NULL;
-	close(self->ea);
-	close(self->eb);
-	self->ea = self->eb = -1;
-	ipcoff_close(&self->ipc);
-	EXPECT_BASELINE();
+	release_all(_metadata, self);
 }
 
 TEST_F(elide, exchange_submit)
 {
 	SKIP_IF_SET(self->skip);
 	exchange_cases(_metadata, self, 1);
-	munmap(self->ma, self->len);
-	munmap(self->mb, self->len);
-	self->ma = self->mb = NULL;
-	close(self->ea);
-	close(self->eb);
-	self->ea = self->eb = -1;
-	ipcoff_close(&self->ipc);
-	EXPECT_BASELINE();
+	release_all(_metadata, self);
 }
 
 /*
@@ -418,14 +421,7 @@ TEST_F(elide, peer_mapping_sees_exchange)
 	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
 		TH_LOG("peer status %#x", status);
 	close(out[0]);
-	munmap(self->ma, self->len);
-	munmap(self->mb, self->len);
-	self->ma = self->mb = NULL;
-	close(self->ea);
-	close(self->eb);
-	self->ea = self->eb = -1;
-	ipcoff_close(&self->ipc);
-	EXPECT_BASELINE();
+	release_all(_metadata, self);
 }
 
 /*
@@ -539,14 +535,7 @@ TEST_F_TIMEOUT(elide, concurrent_faults, 300)
 	EXPECT_EQ(h[2].last, *(uint32_t *)(self->ma + XPG * ps));
 	EXPECT_EQ(h[3].last, *(uint32_t *)(self->mb + XPG * ps));
 	EXPECT_MODEL("after the loop");
-	munmap(self->ma, self->len);
-	munmap(self->mb, self->len);
-	self->ma = self->mb = NULL;
-	close(self->ea);
-	close(self->eb);
-	self->ea = self->eb = -1;
-	ipcoff_close(&self->ipc);
-	EXPECT_BASELINE();
+	release_all(_metadata, self);
 }
 
 TEST_F(elide, refusals)
@@ -631,14 +620,7 @@ TEST_F(elide, refusals)
 	ipcoff_ring_fini(&ring);
 
 	munmap(user, self->len);
-	munmap(self->ma, self->len);
-	munmap(self->mb, self->len);
-	self->ma = self->mb = NULL;
-	close(self->ea);
-	close(self->eb);
-	self->ea = self->eb = -1;
-	ipcoff_close(&self->ipc);
-	EXPECT_BASELINE();
+	release_all(_metadata, self);
 }
 
 /* A DMA copy in flight on A (the provider is slow): EBUSY or a fallback. */
@@ -728,14 +710,7 @@ static void busy_case(struct __test_metadata *_metadata,
 	ipcoff_ring_fini(&ring);
 	EXPECT_EQ(0, ipcoff_unregister(&self->ipc, hu));
 	munmap(user, self->len);
-	munmap(self->ma, self->len);
-	munmap(self->mb, self->len);
-	self->ma = self->mb = NULL;
-	close(self->ea);
-	close(self->eb);
-	self->ea = self->eb = -1;
-	ipcoff_close(&self->ipc);
-	EXPECT_BASELINE();
+	release_all(_metadata, self);
 }
 
 TEST_F_TIMEOUT(elide, busy_with_dma_in_flight, 120)
