@@ -339,6 +339,10 @@ void msg_from_desc(struct msg *m, struct desc *d);
 void *rx_slot(const struct rx *rx, uint64_t seq);
 int transport_serves(const struct bench_case *c, char *why, size_t len);
 
+/* ipcoff.c: opening the module for a transport's check (elide.c too). */
+struct ipcoff;
+int ipc_open_check(struct ipcoff *ipc, char *why, size_t len);
+
 /* ------------------------------------------------------------------ */
 /* Cases, runs and results (harness.c, workloads)                       */
 /* ------------------------------------------------------------------ */

@@ -131,16 +131,8 @@ static int elide_check(const struct transport *t, enum workload wl,
 	int ret, st = ST_OK;
 
 	(void)wl;
-	ret = ipcoff_open_path(&ipc, opts.device, 0);
-	if (ret == -ENOENT) {
-		snprintf(why, len, "ipcoff absent (no %s)", opts.device);
+	if (ipc_open_check(&ipc, why, len))
 		return ST_ABSENT;
-	}
-	if (ret) {
-		snprintf(why, len, "ipcoff absent (%s: %s)", opts.device,
-			 strerror(-ret));
-		return ST_ABSENT;
-	}
 	if (!ipcoff_has_feature(&ipc, elide_needed)) {
 		snprintf(why, len, "module lacks buffers or MOVE");
 		st = ST_NA;

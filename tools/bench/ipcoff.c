@@ -127,6 +127,22 @@ static int async_copy(struct ipcoff *ipc, struct ipcoff_copy *req,
 	return ret;
 }
 
+/*
+ * Opens the module for a transport's check: 0, or -errno with @why saying
+ * that ipcoff is absent (the case is then ST_ABSENT).
+ */
+int ipc_open_check(struct ipcoff *ipc, char *why, size_t len)
+{
+	int ret = ipcoff_open_path(ipc, opts.device, 0);
+
+	if (ret == -ENOENT)
+		snprintf(why, len, "ipcoff absent (no %s)", opts.device);
+	else if (ret)
+		snprintf(why, len, "ipcoff absent (%s: %s)", opts.device,
+			 strerror(-ret));
+	return ret;
+}
+
 /* One forced copy between two small regions tells whether it can run. */
 static int ipc_check(const struct transport *t, enum workload wl, char *why,
 		     size_t len)
@@ -139,16 +155,8 @@ static int ipc_check(const struct transport *t, enum workload wl, char *why,
 	int ret, st = ST_OK;
 
 	(void)wl;
-	ret = ipcoff_open_path(&ipc, opts.device, 0);
-	if (ret == -ENOENT) {
-		snprintf(why, len, "ipcoff absent (no %s)", opts.device);
+	if (ipc_open_check(&ipc, why, len))
 		return ST_ABSENT;
-	}
-	if (ret) {
-		snprintf(why, len, "ipcoff absent (%s: %s)", opts.device,
-			 strerror(-ret));
-		return ST_ABSENT;
-	}
 	if (!ipcoff_has_feature(&ipc, needed)) {
 		snprintf(why, len, "module lacks register/copy");
 		st = ST_NA;

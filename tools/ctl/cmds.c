@@ -580,6 +580,19 @@ static int get_stats(struct ctl *c, struct ipcoff_info *info,
 	return EX_OK;
 }
 
+/* A command without arguments that reports STATS and its cache bytes. */
+static int stats_and_cache(struct ctl *c, int argc, struct ipcoff_info *info,
+			   struct ipcoff_stats *st, uint64_t cv[4])
+{
+	int ret = too_many_args(argc, 0);
+
+	if (!ret)
+		ret = get_stats(c, info, st);
+	if (!ret)
+		cache_values(st, cv);
+	return ret;
+}
+
 int cmd_stats(struct ctl *c, int argc, char **argv)
 {
 	static const char *const cols[] = {
@@ -593,12 +606,9 @@ int cmd_stats(struct ctl *c, int argc, char **argv)
 	int ret;
 
 	(void)argv;
-	ret = too_many_args(argc, 0);
-	if (!ret)
-		ret = get_stats(c, &info, &st);
+	ret = stats_and_cache(c, argc, &info, &st, cv);
 	if (ret)
 		return ret;
-	cache_values(&st, cv);
 	if (c->json) {
 		jw_obj(NULL);
 		jw_uint("pinned_pages", st.pinned_pages);
@@ -661,12 +671,9 @@ int cmd_cache(struct ctl *c, int argc, char **argv)
 	int ret;
 
 	(void)argv;
-	ret = too_many_args(argc, 0);
-	if (!ret)
-		ret = get_stats(c, &info, &st);
+	ret = stats_and_cache(c, argc, &info, &st, cv);
 	if (ret)
 		return ret;
-	cache_values(&st, cv);
 	if (c->json) {
 		jw_obj(NULL);
 		jw_bool("supported", info.features & IPCOFF_FEAT_CACHE);
