@@ -25,6 +25,7 @@
 #define KiB			(1024UL)
 #define MiB			(1024UL * 1024UL)
 #define NSEC_PER_SEC		1000000000ULL
+#define ENGINES			4	/* IPCOFF_ENGINE_COUNT: auto, cpu, dma, elide */
 
 /* Process and channel limits of one run. */
 #define MAX_PROCS		9	/* a kv server and up to 8 clients */
@@ -454,6 +455,7 @@ struct run_result {
 	double engine_cpu_ns_per_msg;
 	uint64_t engine_requests;	/* the forced engine's request count */
 	uint64_t engine_fallbacks;
+	uint64_t ran[ENGINES];	/* requests per engine (auto: its picks) */
 	uint64_t cache_clwb_bytes;	/* bytes CLWB wrote back (STATS) */
 	uint64_t cache_inject_bytes;	/* bytes injected (STATS) */
 	uint64_t bad;
@@ -485,6 +487,7 @@ struct case_result {
 	double cpu_tx_ns_per_msg, cpu_rx_ns_per_msg;
 	double engine_cpu_ns_per_msg;
 	uint64_t engine_requests, engine_fallbacks, bad;
+	uint64_t ran[ENGINES];	/* requests per engine, summed over runs */
 	uint64_t cache_clwb_bytes, cache_inject_bytes;	/* summed over runs */
 	uint64_t bytes;		/* received in all runs' windows */
 	uint64_t p50_ns, p99_ns, p999_ns, max_ns;

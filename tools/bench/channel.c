@@ -63,13 +63,24 @@ static size_t hdr_bytes(const struct chan *ch)
 	return (b + CACHELINE - 1) & ~(size_t)(CACHELINE - 1);
 }
 
+/* channel/hybrid: Hybrid-Coord, every message a kernel copy into a slot. */
+static bool is_hybrid(const struct transport *t)
+{
+	return !strcmp(t->mode, "hybrid");
+}
+
 static int chan_check(const struct transport *t, enum workload wl,
 		      char *why, size_t len)
 {
-	(void)t;
 	(void)wl;
-	if (access(opts.device, F_OK))
-		snprintf(why, len, "no %s: shared-memory fallback", opts.device);
+	if (!access(opts.device, F_OK))
+		return ST_OK;
+	if (is_hybrid(t)) {
+		/* Its fallback would be shm's memcpy under another name. */
+		snprintf(why, len, "ipcoff absent (%s)", opts.device);
+		return ST_ABSENT;
+	}
+	snprintf(why, len, "no %s: shared-memory fallback", opts.device);
 	return ST_OK;
 }
 
@@ -147,8 +158,10 @@ static int chan_tx_open(struct tx *tx)
 	struct ipcoff_chan_attr a = {
 		.msg_max = hdr_bytes(tx->ch) + tx->ch->cfg.slot_size,
 		.depth = tx->ch->cfg.depth,
-		.mode = IPCOFF_CHAN_MODE_AUTO,
-		.flags = IPCOFF_CHAN_QUIET,
+		.mode = is_hybrid(tx->ch->t) ? IPCOFF_CHAN_MODE_HYBRID :
+			IPCOFF_CHAN_MODE_AUTO,
+		.flags = IPCOFF_CHAN_QUIET |
+			 (is_hybrid(tx->ch->t) ? IPCOFF_CHAN_NO_INLINE : 0),
 		.device = opts.device,
 	};
 	struct ipcoff_chan *c = NULL;

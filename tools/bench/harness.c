@@ -147,6 +147,7 @@ struct engine_snap {
 	struct engine_threads threads;
 	uint64_t requests;
 	uint64_t fallbacks;
+	uint64_t per[ENGINES];
 	uint64_t clwb_bytes;
 	uint64_t inject_bytes;
 };
@@ -158,12 +159,15 @@ static void engine_snap(unsigned int engine, struct engine_snap *s)
 	struct ipcoff_stats st;
 
 	s->requests = s->fallbacks = s->clwb_bytes = s->inject_bytes = 0;
+	memset(s->per, 0, sizeof(s->per));
 	engine_threads_snap(&s->threads, opts.engine_threads);
 	if (stats_ipc.fd < 0 || engine >= IPCOFF_ENGINE_COUNT)
 		return;
 	memset(&st, 0, sizeof(st));
 	if (ipcoff_get_stats(&stats_ipc, &st, sizeof(st)))
 		return;
+	for (unsigned int e = 0; e < ENGINES && e < IPCOFF_ENGINE_COUNT; e++)
+		s->per[e] = st.engine[e].requests;
 	s->requests = st.engine[engine].requests;
 	s->fallbacks = st.engine[engine].fallbacks;
 	/* Module-wide, but in a run only its own processes use ipcoff. */
@@ -553,6 +557,8 @@ collect:
 			win / r->msgs_per_s;
 		r->engine_requests = e1.requests - e0.requests;
 		r->engine_fallbacks = e1.fallbacks - e0.fallbacks;
+		for (i = 0; i < ENGINES; i++)
+			r->ran[i] = e1.per[i] - e0.per[i];
 		r->cache_clwb_bytes = e1.clwb_bytes - e0.clwb_bytes;
 		r->cache_inject_bytes = e1.inject_bytes - e0.inject_bytes;
 	}

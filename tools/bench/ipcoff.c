@@ -143,6 +143,12 @@ int ipc_open_check(struct ipcoff *ipc, char *why, size_t len)
 	return ret;
 }
 
+/* Did @ran serve @t: the forced engine, or any for auto? */
+static bool ran_as_asked(const struct transport *t, unsigned int ran)
+{
+	return t->engine_id == IPCOFF_ENGINE_AUTO || ran == t->engine_id;
+}
+
 /* One forced copy between two small regions tells whether it can run. */
 static int ipc_check(const struct transport *t, enum workload wl, char *why,
 		     size_t len)
@@ -172,7 +178,8 @@ static int ipc_check(const struct transport *t, enum workload wl, char *why,
 		st = ST_NA;
 		goto out;
 	}
-	if (!(ipc.engines & (1U << t->engine_id))) {
+	if (t->engine_id != IPCOFF_ENGINE_AUTO &&
+	    !(ipc.engines & (1U << t->engine_id))) {
 		snprintf(why, len, "no %s engine", t->engine);
 		st = ST_NA;
 		goto out;
@@ -200,7 +207,7 @@ static int ipc_check(const struct transport *t, enum workload wl, char *why,
 			 inject ? " (SUBMIT, CLWB | INJECT)" :
 			 async ? " (SUBMIT)" : "", strerror(-ret));
 		st = na_or_error(ret);
-	} else if (req.engine != t->engine_id) {
+	} else if (!ran_as_asked(t, req.engine)) {
 		snprintf(why, len, "forced %s, ran on %s", t->engine,
 			 ipcoff_engine_name(req.engine));
 		st = ST_NA;
@@ -306,7 +313,7 @@ static int ipc_recv(struct rx *rx, struct msg *m)
 			 strerror(-ret));
 		return na_or_error(ret);
 	}
-	if (req.engine != engine) {
+	if (!ran_as_asked(rx->ch->t, req.engine)) {
 		snprintf(rx->why, sizeof(rx->why), "forced %s, ran on %s",
 			 rx->ch->t->engine, ipcoff_engine_name(req.engine));
 		return ST_NA;
@@ -471,7 +478,6 @@ static void aipc_rx_close(struct rx *rx)
 static int aipc_reap(struct rx *rx)
 {
 	struct arx *a = rx->priv;
-	unsigned int engine = rx->ch->t->engine_id;
 	struct ipcoff_cqe *c;
 	int n = 0;
 
@@ -489,7 +495,7 @@ static int aipc_reap(struct rx *rx)
 					   rx->ch->t->engine,
 					   (unsigned long long)sl->len,
 					   strerror((int)-c->result));
-		if (c->engine != engine)
+		if (!ran_as_asked(rx->ch->t, c->engine))
 			return -async_fail(rx, ST_NA, "forced %s, ran on %s",
 					   rx->ch->t->engine,
 					   ipcoff_engine_name(c->engine));

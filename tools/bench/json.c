@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <linux/ipcoff.h>
+
 #include "bench.h"
 
 static const char *status_name(int st)
@@ -85,6 +87,12 @@ static void case_json(FILE *f, const struct case_result *cr)
 	    ok && !strcmp(c->t->name, "ipcoff"));
 	num(f, "engine_fallbacks", (double)cr->engine_fallbacks,
 	    ok && !strcmp(c->t->name, "ipcoff"));
+	if (ok && c->t->engine_id == IPCOFF_ENGINE_AUTO &&
+	    !strcmp(c->t->name, "ipcoff"))
+		fprintf(f, ", \"ran\": {\"cpu\": %llu, \"dma\": %llu, \"elide\": %llu}",
+			(unsigned long long)cr->ran[IPCOFF_ENGINE_CPU],
+			(unsigned long long)cr->ran[IPCOFF_ENGINE_DMA],
+			(unsigned long long)cr->ran[IPCOFF_ENGINE_ELIDE]);
 	num(f, "cache_clwb_bytes", (double)cr->cache_clwb_bytes,
 	    ok && !strcmp(c->t->name, "ipcoff"));
 	num(f, "cache_inject_bytes", (double)cr->cache_inject_bytes,

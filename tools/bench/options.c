@@ -28,7 +28,7 @@ static void usage(FILE *f)
 "                       pipeline,video,kv\n"
 "  --transports LIST    comma list of shm,cma,ipcoff/cpu,ipcoff/cpu/async,\n"
 "                       ipcoff/cpu/inject,ipcoff/dma,ipcoff/dma/async,\n"
-"                       ipcoff/elide,channel\n"
+"                       ipcoff/auto,ipcoff/elide,channel,channel/hybrid\n"
 "  --sizes LIST         sizes for pingpong and the streams (64,4K,1M,4M,...)\n"
 "  --fill               every producer writes every byte of every message\n"
 "                       (default: only ipcoff/elide's, whose MOVE leaves it\n"

@@ -91,6 +91,8 @@ void aggregate(struct case_result *cr, struct run_result *runs,
 		bytes += runs[i].bytes;
 		cr->engine_requests += runs[i].engine_requests;
 		cr->engine_fallbacks += runs[i].engine_fallbacks;
+		for (unsigned int e = 0; e < ENGINES; e++)
+			cr->ran[e] += runs[i].ran[e];
 		cr->cache_clwb_bytes += runs[i].cache_clwb_bytes;
 		cr->cache_inject_bytes += runs[i].cache_inject_bytes;
 		cr->seen += runs[i].seen;

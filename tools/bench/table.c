@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <linux/ipcoff.h>
+
 #include "bench.h"
 
 static void ratio(char *buf, size_t len, double x)
@@ -71,6 +73,14 @@ void table_print(const struct case_result *cr, unsigned int n)
 			printf("  (%llu dma fallbacks)",
 			       (unsigned long long)r->engine_fallbacks);
 		putchar('\n');
+		/* auto: which engines the module picked, in the windows. */
+		if (r->c.t->engine_id == IPCOFF_ENGINE_AUTO &&
+		    !strcmp(r->c.t->name, "ipcoff"))
+			printf("%-15s %6s %-16s   (ran: cpu %llu, dma %llu, elide %llu copies)\n",
+			       "", "", "",
+			       (unsigned long long)r->ran[IPCOFF_ENGINE_CPU],
+			       (unsigned long long)r->ran[IPCOFF_ENGINE_DMA],
+			       (unsigned long long)r->ran[IPCOFF_ENGINE_ELIDE]);
 		/* Cache-Inject: did the module do it, on how much? */
 		if (!strcmp(r->c.t->mode, "inject"))
 			printf("%-15s %6s %-16s   (in the windows: %.1f MB received, %.1f MB written back, %.1f MB injected)\n",

@@ -27,9 +27,15 @@ const struct transport transports[] = {
 	  &ipcoff_sync_ops, 0 },
 	{ "ipcoff/dma/async", "ipcoff", "dma", "async", IPCOFF_ENGINE_DMA, 0,
 	  &ipcoff_async_ops, 0 },
+	/* The module's scheduler picks per copy (issue 8). */
+	{ "ipcoff/auto", "ipcoff", "auto", "sync", IPCOFF_ENGINE_AUTO, 0,
+	  &ipcoff_sync_ops, 0 },
 	{ "ipcoff/elide", "ipcoff", "elide", "sync", IPCOFF_ENGINE_ELIDE, 0,
 	  &ipcoff_elide_ops, 0 },
 	{ "channel", "channel", "auto", "sync", IPCOFF_ENGINE_AUTO, 0,
+	  &channel_ops, 0 },
+	/* Hybrid-Coord: every message through the pool, none inline. */
+	{ "channel/hybrid", "channel", "auto", "hybrid", IPCOFF_ENGINE_AUTO, 0,
 	  &channel_ops, 0 },
 	/* Needs an RDMA device and ipcoff-bench-rdma: never by default. */
 	{ "rdma", "rdma", "nic", "sync", IPCOFF_ENGINE_AUTO, 0, &rdma_ops, 1 },
