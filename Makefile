@@ -12,6 +12,8 @@
 #   make bench           ipcoff-bench in a 6.1 guest: table, JSON and plot in
 #                        build/bench/ (BENCH=--quick or --full; see
 #                        Documentation/bench.rst)
+#   make bench-sched     the scheduler's run: auto against forced engines,
+#                        5 runs per case, in build/bench-sched/
 #   make install         library, headers, pkg-config file, udev rule
 #   make clean
 #
@@ -93,6 +95,9 @@ demo:
 bench:
 	+@scripts/bench $(BENCH)
 
+bench-sched:
+	+@scripts/bench --sched $(BENCH)
+
 install: lib tools
 	+$(MAKE) -C libipcoff O=$(LIB_OUT) PREFIX=$(PREFIX) install
 	+$(MAKE) -C tools O=$(TOOLS_OUT) LIBDIR=$(LIB_OUT) PREFIX=$(PREFIX) install
@@ -103,4 +108,4 @@ clean:
 	rm -rf build
 
 .PHONY: all module modules-all lib tools examples ksrc selftests lint dkms-check check-native \
-	check demo bench install clean
+	check demo bench bench-sched install clean

@@ -102,8 +102,9 @@ struct ipcoff_engine {
  * @user_data: given back in the completion entry
  * @qos: IPCOFF_QOS_* of an auto request, for the scheduler
  * @sched: IPCOFF_SCHED_* marks of the scheduler (sched.c)
- * @pred_ns: the scheduler's prediction of the submit-to-complete time, or
- *	0 when the request is not one to learn from
+ * @pred_ns: the scheduler's prediction of the submit-to-complete time (of
+ *	the whole, for a split), or 0 when the request is not one to learn
+ *	from
  * @split: a copy split between cpu and dma: the bytes the cpu copies,
  *	from the start; the dma copies the rest
  * @parts: a split copy's parts not completed yet

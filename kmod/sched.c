@@ -112,7 +112,13 @@ struct ipcoff_sched_eng {
 	u64 stamp;
 } ____cacheline_aligned_in_smp;
 
-static struct ipcoff_sched_eng ipcoff_seng[IPCOFF_ENGINE_COUNT];
+/*
+ * The engines' factors, and one for the cpu+dma split itself: how much
+ * longer splits take than their parts' predictions say (the parts do not
+ * overlap when the dma engine needs the CPUs the caller also uses).
+ */
+#define IPCOFF_SPLIT	IPCOFF_ENGINE_COUNT
+static struct ipcoff_sched_eng ipcoff_seng[IPCOFF_ENGINE_COUNT + 1];
 
 /* Costs before anything was measured: a typical server's order. */
 static const u64 ipcoff_default_fixed_ns[IPCOFF_ENGINE_COUNT] = {
@@ -148,6 +154,8 @@ struct ipcoff_knob {
 
 static void ipcoff_sched_remodel(void);
 static void ipcoff_split_done(struct ipcoff_request *whole);
+static void ipcoff_sched_calibrate(bool cpu, bool dma);
+static struct ipcoff_knob knob_dma;
 
 static u64 knob(const struct ipcoff_knob *k)
 {
@@ -156,14 +164,17 @@ static u64 knob(const struct ipcoff_knob *k)
 
 static int ipcoff_knob_apply(struct ipcoff_knob *k, const char *buf)
 {
-	u64 v;
+	u64 v, old;
 
 	/* Not a number, or out of range: the same answer for both. */
 	if (kstrtou64(buf, 0, &v) || v < k->min || v > k->max)
 		return -EINVAL;
-	WRITE_ONCE(k->val, v);
+	old = xchg(&k->val, v);
 	if (k->remodel)
 		ipcoff_sched_remodel();
+	/* dma back on: what it costs may have changed while it was off. */
+	if (k == &knob_dma && v && !old && READ_ONCE(ipcoff_sched_up))
+		ipcoff_sched_calibrate(false, true);
 	return 0;
 }
 
@@ -340,7 +351,7 @@ static void ipcoff_sched_unlearn(void)
 {
 	int i;
 
-	for (i = 0; i < IPCOFF_ENGINE_COUNT; i++) {
+	for (i = 0; i <= IPCOFF_SPLIT; i++) {
 		WRITE_ONCE(ipcoff_seng[i].load, IPCOFF_LOAD_ONE);
 		WRITE_ONCE(ipcoff_seng[i].stamp, ktime_get_ns());
 	}
@@ -457,7 +468,9 @@ static struct ipcoff_engine *ipcoff_sched_count(enum ipcoff_pick pick,
  * @dma: ns on the dma engine, queue and load included
  * @dma_idle: ns on the dma engine without its queue
  * @split: cpu bytes of the best split (0: none)
- * @hybrid: ns of that split: the later of its two parts
+ * @hybrid: ns of that split: the later of its two parts, scaled by what
+ *	splits were learnt to take
+ * @hybrid_parts: the same from its parts alone, to learn from
  */
 struct ipcoff_sched_est {
 	u64 cpu;
@@ -465,6 +478,7 @@ struct ipcoff_sched_est {
 	u64 dma_idle;
 	u64 split;
 	u64 hybrid;
+	u64 hybrid_parts;
 };
 
 /*
@@ -473,7 +487,7 @@ struct ipcoff_sched_est {
  * and start costs c0 and d0, c0 + x * pc = d0 + (n - x) * pd.
  */
 static void ipcoff_sched_split(const struct ipcoff_sched_model *m, u64 len,
-			       bool mis, bool async, u64 lc, u64 ld,
+			       bool mis, bool async, u64 lc, u64 ld, u64 ls,
 			       struct ipcoff_sched_est *est)
 {
 	const u32 c = IPCOFF_ENGINE_CPU, d = IPCOFF_ENGINE_DMA;
@@ -498,7 +512,8 @@ static void ipcoff_sched_split(const struct ipcoff_sched_model *m, u64 len,
 	td = d0 + ipcoff_scale(ipcoff_sched_cost(m, d, len - (x << PAGE_SHIFT),
 						 mis) - m->fixed_ns[d], ld);
 	est->split = x << PAGE_SHIFT;
-	est->hybrid = max(tc, td);
+	est->hybrid_parts = max(tc, td);
+	est->hybrid = ipcoff_scale(est->hybrid_parts, ls);
 }
 
 /* The model's predictions for @len bytes, under RCU. */
@@ -517,7 +532,8 @@ static void ipcoff_sched_predict(const struct ipcoff_sched_model *m, u64 len,
 	est->dma_idle = ipcoff_scale(idle, ld);
 	est->split = 0;
 	if (split)
-		ipcoff_sched_split(m, len, mis, async, lc, ld, est);
+		ipcoff_sched_split(m, len, mis, async, lc, ld,
+				   ipcoff_sched_load(IPCOFF_SPLIT, now), est);
 }
 
 /* Whether the split beats the faster engine alone by hybrid_gain. */
@@ -575,6 +591,8 @@ struct ipcoff_engine *ipcoff_sched_pick(struct ipcoff_request *req)
 
 	if (ipcoff_sched_split_wins(&est)) {
 		req->split = est.split;
+		/* The whole's own prediction, learnt from in split_done. */
+		req->pred_ns = est.hybrid_parts;
 		ipcoff_sched_count(IPCOFF_PICK_HYBRID, IPCOFF_WHY_HYBRID);
 		return &ipcoff_engine_hybrid;
 	}
@@ -632,29 +650,17 @@ void ipcoff_sched_start(struct ipcoff_request *req)
 	atomic64_add(req->len, &ipcoff_seng[id].inflight);
 }
 
-/**
- * ipcoff_sched_done() - a request's engine completed it
- * @req: the request, result and copied set; any context
- *
- * Its bytes leave the queue; a successful copy that its engine ran
- * itself moves the engine's load factor towards observed / predicted.
+/*
+ * Moves factor @id towards what @req took over what it was predicted to
+ * take.
  */
-void ipcoff_sched_done(struct ipcoff_request *req)
+static void ipcoff_sched_learn(u32 id, const struct ipcoff_request *req)
 {
-	struct ipcoff_sched_eng *s;
-	u32 id = req->engine->id;
+	struct ipcoff_sched_eng *s = &ipcoff_seng[id];
 	u64 now, obs, old;
 	s64 sample;
 
-	if (req->sched & IPCOFF_SCHED_PART &&
-	    atomic_dec_and_test(&req->parent->parts))
-		ipcoff_split_done(req->parent);
-	if (!ipcoff_sched_follows(req->engine))
-		return;
-	s = &ipcoff_seng[id];
-	atomic64_sub(req->len, &s->inflight);
-	if (!req->pred_ns || req->result || req->ran != id ||
-	    !knob(&knob_learn))
+	if (!knob(&knob_learn))
 		return;
 	now = ktime_get_ns();
 	obs = now - ktime_to_ns(req->start);
@@ -674,6 +680,30 @@ void ipcoff_sched_done(struct ipcoff_request *req)
 }
 
 /**
+ * ipcoff_sched_done() - a request's engine completed it
+ * @req: the request, result and copied set; any context
+ *
+ * Its bytes leave the queue; a successful copy that its engine ran
+ * itself moves the engine's load factor towards observed / predicted.
+ */
+void ipcoff_sched_done(struct ipcoff_request *req)
+{
+	struct ipcoff_sched_eng *s;
+	u32 id = req->engine->id;
+
+	if (req->sched & IPCOFF_SCHED_PART &&
+	    atomic_dec_and_test(&req->parent->parts))
+		ipcoff_split_done(req->parent);
+	if (!ipcoff_sched_follows(req->engine))
+		return;
+	s = &ipcoff_seng[id];
+	atomic64_sub(req->len, &s->inflight);
+	if (!req->pred_ns || req->result || req->ran != id)
+		return;
+	ipcoff_sched_learn(id, req);
+}
+
+/**
  * ipcoff_sched_no_sample() - a request's time is not its engine's speed
  * @req: the request, submitted and not completed, from its engine's
  *	submit
@@ -685,6 +715,9 @@ void ipcoff_sched_done(struct ipcoff_request *req)
 void ipcoff_sched_no_sample(struct ipcoff_request *req)
 {
 	req->pred_ns = 0;
+	/* Nor is the split's time what splits take. */
+	if (req->sched & IPCOFF_SCHED_PART)
+		req->parent->pred_ns = 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -738,6 +771,9 @@ static void ipcoff_split_done(struct ipcoff_request *whole)
 	copied = c->result ? c->copied : c->copied + d->copied;
 	whole->ran = d->ran;
 	whole->descriptors = c->descriptors + d->descriptors;
+	/* Both parts ran where they were sent: what the split took. */
+	if (whole->pred_ns && !result && d->ran == IPCOFF_ENGINE_DMA)
+		ipcoff_sched_learn(IPCOFF_SPLIT, whole);
 	/* Each part's engine still holds its own reference. */
 	ipcoff_request_put(c);
 	ipcoff_request_put(d);
@@ -1239,6 +1275,7 @@ IPCOFF_SCHED_RO(dma_byte_ps, ipcoff_show_byte, IPCOFF_ENGINE_DMA);
 IPCOFF_SCHED_RO(dma_desc_ns, ipcoff_show_desc, IPCOFF_ENGINE_DMA);
 IPCOFF_SCHED_RO(dma_load, ipcoff_show_load, IPCOFF_ENGINE_DMA);
 IPCOFF_SCHED_RO(dma_queued, ipcoff_show_inflight, IPCOFF_ENGINE_DMA);
+IPCOFF_SCHED_RO(hybrid_load, ipcoff_show_load, IPCOFF_SPLIT);
 IPCOFF_SCHED_RO(crossover_dma, ipcoff_show_crossover, 0);
 IPCOFF_SCHED_RO(crossover_hybrid, ipcoff_show_crossover_hybrid, 0);
 IPCOFF_SCHED_RO(calibrations, ipcoff_show_calibrations, 0);
@@ -1286,6 +1323,7 @@ static struct attribute *ipcoff_sched_attrs[] = {
 	&sattr_dma_desc_ns.attr.attr,
 	&sattr_dma_load.attr.attr,
 	&sattr_dma_queued.attr.attr,
+	&sattr_hybrid_load.attr.attr,
 	&sattr_crossover_dma.attr.attr,
 	&sattr_crossover_hybrid.attr.attr,
 	&sattr_calibrations.attr.attr,

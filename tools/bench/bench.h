@@ -46,6 +46,7 @@ enum workload {
 	WL_PIPELINE,
 	WL_VIDEO,
 	WL_KV,
+	WL_KV_MIXED,	/* kv with 4 KiB..4 MiB values: by --workloads only */
 	WL_COUNT,
 };
 
@@ -57,6 +58,7 @@ enum workload {
 #define KV_VAL_MIN		(4 * KiB)
 #define KV_VAL_MAX		(64 * KiB)
 #define KV_VALUES		64
+#define KV_MIXED_MAX		(4 * MiB)	/* kv-mixed: 4 KiB..4 MiB, log-uniform */
 
 enum bench_mode { MODE_QUICK, MODE_DEFAULT, MODE_FULL };
 
@@ -429,6 +431,7 @@ const char *workload_name(enum workload wl);
 int workload_by_name(const char *name);
 
 uint32_t depth_for(size_t size);
+size_t kv_value_max(const struct bench_case *c);
 
 /* Message payload stamps, checked by the receiver. */
 void stamp_payload(void *buf, size_t len, uint64_t seq);
@@ -514,7 +517,7 @@ int json_write(const char *path, const struct case_result *cr,
 void table_print(const struct case_result *cr, unsigned int n);
 
 /* A figure an issue asks for: a ratio of two cases of this run (targets.c). */
-enum goal { GOAL_NONE, GOAL_MIN, GOAL_MAX };
+enum goal { GOAL_NONE, GOAL_MIN, GOAL_MAX, GOAL_ABOVE };
 
 struct target {
 	int issue;
@@ -524,15 +527,16 @@ struct target {
 	char b[32];		/* ... label */
 	const char *metric;	/* throughput, p99, app CPU */
 	double ratio;		/* < 0: the run lacks a case */
-	enum goal goal;		/* ratio >= limit, <= limit, or a figure */
+	enum goal goal;		/* ratio >= limit, <= limit, > limit, or a figure */
 	double limit;
 	char note[96];
 };
 
-#define MAX_TARGETS	24
+#define MAX_TARGETS	64
 unsigned int targets_compute(const struct case_result *cr, unsigned int n,
 			     struct target *t, unsigned int max);
 const char *target_verdict(const struct target *t);
+const char *goal_sign(enum goal g);
 void targets_print(const struct case_result *cr, unsigned int n);
 
 /* Minimal-enough p99.9 sample count, said in the table and JSON. */

@@ -100,9 +100,9 @@ static void case_json(FILE *f, const struct case_result *cr)
 	num(f, "ratio_throughput_vs_shm", cr->x_tput, ok);
 	num(f, "ratio_p99_vs_shm", cr->x_p99, ok);
 	num(f, "ratio_cpu_vs_shm", cr->x_cpu, ok);
-	if (c->wl == WL_KV)
-		fprintf(f, ", \"clients\": %u, \"value_min\": %lu, \"value_max\": %lu",
-			c->clients, KV_VAL_MIN, KV_VAL_MAX);
+	if (c->wl == WL_KV || c->wl == WL_KV_MIXED)
+		fprintf(f, ", \"clients\": %u, \"value_min\": %lu, \"value_max\": %zu",
+			c->clients, KV_VAL_MIN, kv_value_max(c));
 	if (c->wl == WL_PIPELINE)
 		fprintf(f, ", \"meta_size\": %d", PIPELINE_META);
 	fputs("}", f);
@@ -131,7 +131,7 @@ static void targets_json(FILE *f, const struct case_result *cr,
 			fputs("null, \"limit\": null, \"met\": null", f);
 		else
 			fprintf(f, "\"%s\", \"limit\": %g, \"met\": %s",
-				t[i].goal == GOAL_MIN ? ">=" : "<=", t[i].limit,
+				goal_sign(t[i].goal), t[i].limit,
 				t[i].ratio < 0 ? "null" :
 				!strcmp(target_verdict(&t[i]), "met") ? "true" :
 				"false");

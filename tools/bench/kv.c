@@ -8,7 +8,9 @@
  * store into the response ring and the client copies it out; cma and
  * ipcoff hand the client the value's place in the server's store and the
  * client pulls it with one copy. Values are 4 KiB to 64 KiB (64 of them,
- * sizes fixed by a seeded generator); the server sleeps on one doorbell
+ * sizes fixed by a seeded generator; "kv-mixed": 4 KiB to 4 MiB, as many
+ * in each octave, sizes on both sides of where an engine starts to pay
+ * off, for the scheduler's figures); the server sleeps on one doorbell
  * for all its clients. Latency is the client's request-to-value time;
  * msgs/s counts values received by all clients.
  */
@@ -33,12 +35,26 @@ static uint64_t splitmix(uint64_t x)
 	return x ^ (x >> 31);
 }
 
-static void kv_layout(struct kv_layout *l)
+size_t kv_value_max(const struct bench_case *c)
+{
+	return c->wl == WL_KV_MIXED ? KV_MIXED_MAX : KV_VAL_MAX;
+}
+
+/* kv-mixed's value @j: an octave from 4 KiB up, then a size inside it. */
+static uint64_t kv_mixed_len(unsigned int j)
+{
+	uint64_t base = KV_VAL_MIN << (j % 10);
+
+	return base + splitmix(j) % base;
+}
+
+static void kv_layout(struct kv_layout *l, const struct bench_case *c)
 {
 	size_t off = 0;
 
 	for (unsigned int j = 0; j < KV_VALUES; j++) {
-		l->len[j] = KV_VAL_MIN +
+		l->len[j] = c->wl == WL_KV_MIXED ? kv_mixed_len(j) :
+			    KV_VAL_MIN +
 			    splitmix(j) % (KV_VAL_MAX - KV_VAL_MIN + 1);
 		l->off[j] = off;
 		off += (l->len[j] + CACHELINE - 1) & ~(uint64_t)(CACHELINE - 1);
@@ -66,7 +82,7 @@ static unsigned int kv_chans(const struct bench_case *c, struct chan_cfg *cfg)
 	unsigned int n = c->clients;
 
 	for (unsigned int i = 0; i < n; i++) {
-		cfg[i].slot_size = KV_VAL_MAX;
+		cfg[i].slot_size = kv_value_max(c);
 		cfg[i].depth = 2;
 		cfg[n + i].slot_size = 0;
 		cfg[n + i].depth = 2;
@@ -79,8 +95,7 @@ static unsigned int kv_chans(const struct bench_case *c, struct chan_cfg *cfg)
 
 static size_t kv_size(const struct bench_case *c)
 {
-	(void)c;
-	return KV_VAL_MAX;
+	return kv_value_max(c);
 }
 
 static int kv_receiver(const struct bench_case *c, unsigned int idx)
@@ -99,7 +114,7 @@ static int server(struct proc_ctx *p)
 	struct kv_layout l;
 	unsigned char *store;
 
-	kv_layout(&l);
+	kv_layout(&l, p->c);
 	store = area_alloc(l.total);
 	if (!store)
 		proc_fail(p, ST_ERROR, "kv server: out of memory");
@@ -176,7 +191,7 @@ static int client(struct proc_ctx *p)
 	uint64_t seq = 0;
 	int ret;
 
-	kv_layout(&l);
+	kv_layout(&l, p->c);
 	rx.area_len = resp->cfg.slot_size * resp->cfg.depth;
 	rx.area = area_alloc(rx.area_len);
 	if (!rx.area)

@@ -84,9 +84,11 @@ static unsigned int sizes_for(enum workload wl, size_t *out)
 	const size_t *v = NULL;
 	unsigned int n = 0;
 
-	if (wl == WL_PIPELINE || wl == WL_VIDEO || wl == WL_KV) {
+	if (wl == WL_PIPELINE || wl == WL_VIDEO || wl == WL_KV ||
+	    wl == WL_KV_MIXED) {
 		out[0] = wl == WL_PIPELINE ? PIPELINE_TENSOR :
-			 wl == WL_VIDEO ? VIDEO_FRAME : KV_VAL_MAX;
+			 wl == WL_VIDEO ? VIDEO_FRAME :
+			 wl == WL_KV ? KV_VAL_MAX : KV_MIXED_MAX;
 		return 1;
 	}
 	if (opts.sizes) {
@@ -138,7 +140,8 @@ struct bench_case *matrix_build(unsigned int *n)
 	for (int wl = 0; wl < WL_COUNT; wl++) {
 		unsigned int ns;
 
-		if (!listed(opts.workloads, workload_name(wl)))
+		if (!listed(opts.workloads, workload_name(wl)) ||
+		    (wl == WL_KV_MIXED && !opts.workloads))
 			continue;
 		ns = sizes_for(wl, sizes);
 		for (unsigned int s = 0; s < ns; s++) {
@@ -153,7 +156,9 @@ struct bench_case *matrix_build(unsigned int *n)
 					.wl = wl,
 					.size = sizes[s],
 					.t = &transports[t],
-					.clients = wl == WL_KV ? opts.kv_clients : 0,
+					.clients = wl == WL_KV ||
+						   wl == WL_KV_MIXED ?
+						   opts.kv_clients : 0,
 				};
 			}
 		}

@@ -117,7 +117,7 @@ void aggregate(struct case_result *cr, struct run_result *runs,
 	FIELD_MEDIAN(cr->engine_cpu_ns_per_msg, engine_cpu_ns_per_msg);
 
 	/* The size a message stands for: kv's values vary, so their mean. */
-	if (cr->c.wl == WL_KV && cr->messages)
+	if ((cr->c.wl == WL_KV || cr->c.wl == WL_KV_MIXED) && cr->messages)
 		cr->size = (size_t)(bytes / cr->messages);
 	else
 		cr->size = workload_ops_of(cr->c.wl)->size(&cr->c);

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <linux/ipcoff.h>
+
 #include "bench.h"
 
 /* The ok case of @wl, @size and transport @label, or NULL. */
@@ -103,6 +105,76 @@ static struct target *add(struct tgt_ctx *x, int issue, enum workload wl,
 	return t;
 }
 
+/* Spread of a case's throughput over its runs, relative to its median. */
+static double spread(const struct case_result *c)
+{
+	return c->bytes_per_s > 0 ?
+	       (c->bytes_per_s_max - c->bytes_per_s_min) / c->bytes_per_s : 0;
+}
+
+/* The forced engine (cpu or dma) with the highest throughput, or NULL. */
+static const struct case_result *best_forced(const struct case_result *cr,
+					     unsigned int n, enum workload wl,
+					     size_t size)
+{
+	const struct case_result *c = find(cr, n, wl, size, "ipcoff/cpu");
+	const struct case_result *d = find(cr, n, wl, size, "ipcoff/dma");
+
+	if (!c || !d)
+		return c ? c : d;
+	return tput(d) > tput(c) ? d : c;
+}
+
+/*
+ * Issue 8: auto against the best forced engine in every block that has
+ * it (>= 0.95x), and above every forced engine on kv-mixed, whose values
+ * straddle the crossovers. Notes give the spreads and auto's picks.
+ */
+static void sched_targets(struct tgt_ctx *x)
+{
+	const struct case_result *cr = x->cr;
+	static const char *const forced[] = { "ipcoff/cpu", "ipcoff/dma" };
+	const struct case_result *a, *b;
+	unsigned int n = x->n;
+	struct target *e;
+
+	for (unsigned int i = 0; i < n; i++) {
+		if (cr[i].status != ST_OK ||
+		    strcmp(cr[i].c.t->label, "ipcoff/auto"))
+			continue;
+		a = &cr[i];
+		if (a->c.wl == WL_KV_MIXED) {
+			for (unsigned int k = 0; k < ARRAY_SIZE(forced); k++) {
+				b = find(cr, n, a->c.wl, a->c.size, forced[k]);
+				e = add(x, 8, a->c.wl, a->c.size, "ipcoff/auto",
+					forced[k], "throughput", tput,
+					GOAL_ABOVE, 1.0);
+				if (e && b)
+					snprintf(e->note, sizeof(e->note),
+						 "spread %.0f%% / %.0f%%; ran cpu %llu, dma %llu",
+						 100 * spread(a), 100 * spread(b),
+						 (unsigned long long)a->ran[IPCOFF_ENGINE_CPU],
+						 (unsigned long long)a->ran[IPCOFF_ENGINE_DMA]);
+			}
+			continue;
+		}
+		if (a->c.wl != WL_STREAM && a->c.wl != WL_STREAM_INPLACE &&
+		    a->c.wl != WL_KV)
+			continue;
+		b = best_forced(cr, n, a->c.wl, a->c.size);
+		if (!b)
+			continue;
+		e = add(x, 8, a->c.wl, a->c.size, "ipcoff/auto", b->c.t->label,
+			"throughput", tput, GOAL_MIN, 0.95);
+		if (e)
+			snprintf(e->note, sizeof(e->note),
+				 "best forced; spread %.0f%% / %.0f%%; ran cpu %llu, dma %llu",
+				 100 * spread(a), 100 * spread(b),
+				 (unsigned long long)a->ran[IPCOFF_ENGINE_CPU],
+				 (unsigned long long)a->ran[IPCOFF_ENGINE_DMA]);
+	}
+}
+
 unsigned int targets_compute(const struct case_result *cr, unsigned int n,
 			     struct target *t, unsigned int max)
 {
@@ -159,7 +231,14 @@ unsigned int targets_compute(const struct case_result *cr, unsigned int n,
 					 d->bytes_per_s / 1e6);
 		}
 	}
+	sched_targets(&x);
 	return x.nt;
+}
+
+const char *goal_sign(enum goal g)
+{
+	return g == GOAL_MIN ? ">=" : g == GOAL_MAX ? "<=" :
+	       g == GOAL_ABOVE ? ">" : "";
 }
 
 const char *target_verdict(const struct target *t)
@@ -170,6 +249,8 @@ const char *target_verdict(const struct target *t)
 		return "not measured";
 	if (t->goal == GOAL_MIN)
 		return t->ratio >= t->limit ? "met" : "missed";
+	if (t->goal == GOAL_ABOVE)
+		return t->ratio > t->limit ? "met" : "missed";
 	return t->ratio <= t->limit ? "met" : "missed";
 }
 
@@ -190,8 +271,8 @@ void targets_print(const struct case_result *cr, unsigned int n)
 		if (t[i].goal == GOAL_NONE)
 			snprintf(g, sizeof(g), "(issue %d)", t[i].issue);
 		else
-			snprintf(g, sizeof(g), "(issue %d: %s %.1fx) %s",
-				 t[i].issue, t[i].goal == GOAL_MIN ? ">=" : "<=",
+			snprintf(g, sizeof(g), "(issue %d: %s %.2gx) %s",
+				 t[i].issue, goal_sign(t[i].goal),
 				 t[i].limit, target_verdict(&t[i]));
 		printf("  %-15s %5s %-17s / %-16s %-10s %7s  %s%s%s\n",
 		       workload_name(t[i].wl),

@@ -18,6 +18,7 @@ static const char *const names[WL_COUNT] = {
 	[WL_PIPELINE] = "pipeline",
 	[WL_VIDEO] = "video",
 	[WL_KV] = "kv",
+	[WL_KV_MIXED] = "kv-mixed",
 };
 
 const char *workload_name(enum workload wl)
@@ -39,6 +40,7 @@ const struct workload_ops *workload_ops_of(enum workload wl)
 	case WL_PINGPONG:
 		return &pingpong_ops;
 	case WL_KV:
+	case WL_KV_MIXED:
 		return &kv_ops;
 	default:
 		return &stream_ops;
