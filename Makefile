@@ -12,6 +12,9 @@
 #   make bench           ipcoff-bench in a 6.1 guest: table, JSON and plot in
 #                        build/bench/ (BENCH=--quick or --full; see
 #                        Documentation/bench.rst)
+#   make bench-rdma      the rdma transport against shm in one rdma guest
+#                        (build/bench-rdma/); bench-rdma-pair: between two
+#                        (build/bench-rdma-pair/)
 #   make install         library, headers, pkg-config file, udev rule
 #   make clean
 #
@@ -93,6 +96,14 @@ demo:
 bench:
 	+@scripts/bench $(BENCH)
 
+# The rdma transport against shm in one rdma guest, and between two; by
+# hand only (not in make check: they take minutes of TCG).
+bench-rdma:
+	+@scripts/bench --rdma $(BENCH)
+
+bench-rdma-pair:
+	+@scripts/bench --rdma-pair $(BENCH)
+
 install: lib tools
 	+$(MAKE) -C libipcoff O=$(LIB_OUT) PREFIX=$(PREFIX) install
 	+$(MAKE) -C tools O=$(TOOLS_OUT) LIBDIR=$(LIB_OUT) PREFIX=$(PREFIX) install
@@ -103,4 +114,4 @@ clean:
 	rm -rf build
 
 .PHONY: all module modules-all lib tools examples ksrc selftests lint dkms-check check-native \
-	check demo bench install clean
+	check demo bench bench-rdma bench-rdma-pair install clean
