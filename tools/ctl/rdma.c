@@ -328,13 +328,12 @@ int cmd_rdma(struct ctl *c, int argc, char **argv)
 	struct ifaddrs *ifa = NULL;
 	struct rdma_dev *devs;
 	char **names = NULL;
-	int i, n, ret;
+	int i, n, ret = 0;
 
 	(void)argv;
-	ret = argc ? EX_USAGE : 0;
-	if (ret) {
+	if (argc) {
 		fprintf(stderr, "ipcoffctl: too many arguments (see --help)\n");
-		return ret;
+		return EX_USAGE;
 	}
 	n = list_dir(c->ibclass, &names);
 	/* No RDMA core loaded is no device, not a failure. */

@@ -651,6 +651,15 @@ static void test_ctl_rdma(const char *scratch, const char *ctl)
 		 ib, ctl);
 	CHECK(run(cmd, &o) == 2, "rdma with an argument: usage");
 	buf_free(&o);
+	/* A class "directory" that is a file: an error, said in the JSON. */
+	snprintf(cmd, sizeof(cmd),
+		 "IPCOFFCTL_IB_SYSFS=%s/ipcoff/pinned_pages %s --json rdma 2>/dev/null",
+		 scratch, ctl);
+	rc = run(cmd, &o);
+	CHECK(rc == 1 && json_shaped(o.p) && strstr(o.p, "\"error\":") &&
+	      strstr(o.p, "Not a directory"), "rdma, not a directory: %d %s",
+	      rc, o.p);
+	buf_free(&o);
 
 	snprintf(ib, sizeof(ib), "%s/ib", scratch);
 	make_ib_tree(ib);
