@@ -14,6 +14,9 @@
 #                        Documentation/bench.rst)
 #   make bench-sched     the scheduler's run: auto against forced engines,
 #                        5 runs per case, in build/bench-sched/
+#   make bench-rdma      the rdma transport against shm in one rdma guest
+#                        (build/bench-rdma/); bench-rdma-pair: between two
+#                        (build/bench-rdma-pair/)
 #   make install         library, headers, pkg-config file, udev rule
 #   make clean
 #
@@ -98,6 +101,14 @@ bench:
 bench-sched:
 	+@scripts/bench --sched $(BENCH)
 
+# The rdma transport against shm in one rdma guest, and between two; by
+# hand only (not in make check: they take minutes of TCG).
+bench-rdma:
+	+@scripts/bench --rdma $(BENCH)
+
+bench-rdma-pair:
+	+@scripts/bench --rdma-pair $(BENCH)
+
 install: lib tools
 	+$(MAKE) -C libipcoff O=$(LIB_OUT) PREFIX=$(PREFIX) install
 	+$(MAKE) -C tools O=$(TOOLS_OUT) LIBDIR=$(LIB_OUT) PREFIX=$(PREFIX) install
@@ -108,4 +119,4 @@ clean:
 	rm -rf build
 
 .PHONY: all module modules-all lib tools examples ksrc selftests lint dkms-check check-native \
-	check demo bench bench-sched install clean
+	check demo bench bench-sched bench-rdma bench-rdma-pair install clean

@@ -13,7 +13,9 @@
  * - the consumer SIGKILLed mid-stream: the producer's error and cleanup;
  * - a stream through the channel API ("rdma://HOST:PORT" channels,
  *   ipcoff_chan_rdma_enable()), every byte checked, the producer's close
- *   seen as EPIPE by the consumer.
+ *   seen as EPIPE by the consumer;
+ * - the consumer's host vanishing mid-stream (its eth0 taken down): the
+ *   producer's bounded ECONNRESET from the QP's retry limit.
  */
 #include <arpa/inet.h>
 
@@ -50,13 +52,14 @@ FIXTURE_TEARDOWN(pair)
 }
 
 /* The other guest may still be booting: retry what that looks like. */
-static int pair_connect(const char *peer, uint16_t port, struct ipcoff_rdma **r)
+static int pair_connect_o(const char *peer, uint16_t port,
+			  const struct ipcoff_rdma_opts *o, struct ipcoff_rdma **r)
 {
 	int64_t end = mono_ms() + 180000;
 	int ret;
 
 	for (;;) {
-		ret = ipcoff_rdma_connect(peer, port, &opts, 10000, r);
+		ret = ipcoff_rdma_connect(peer, port, o, 10000, r);
 		if (!ret || mono_ms() > end ||
 		    (ret != -ECONNREFUSED && ret != -EHOSTUNREACH &&
 		     ret != -ETIMEDOUT))
@@ -69,10 +72,16 @@ static int pair_connect(const char *peer, uint16_t port, struct ipcoff_rdma **r)
 	return ret;
 }
 
-static int pair_accept(const char *ip, uint16_t port, struct ipcoff_rdma **r,
-		       struct ipcoff_rdma_listener **l)
+static int pair_connect(const char *peer, uint16_t port, struct ipcoff_rdma **r)
 {
-	int ret = ipcoff_rdma_listen(ip, port, &opts, l);
+	return pair_connect_o(peer, port, &opts, r);
+}
+
+static int pair_accept_o(const char *ip, uint16_t port,
+			 const struct ipcoff_rdma_opts *o, struct ipcoff_rdma **r,
+			 struct ipcoff_rdma_listener **l)
+{
+	int ret = ipcoff_rdma_listen(ip, port, o, l);
 
 	if (!ret)
 		ret = ipcoff_rdma_accept(*l, 240000, r);
@@ -80,6 +89,12 @@ static int pair_accept(const char *ip, uint16_t port, struct ipcoff_rdma **r,
 		fprintf(stderr, "# accept on %s port %u: %s\n", ip, port,
 			ipcoff_rdma_strerror());
 	return ret;
+}
+
+static int pair_accept(const char *ip, uint16_t port, struct ipcoff_rdma **r,
+		       struct ipcoff_rdma_listener **l)
+{
+	return pair_accept_o(ip, port, &opts, r, l);
 }
 
 TEST_F_TIMEOUT(pair, stream_every_byte, 400)
@@ -293,6 +308,122 @@ TEST_F_TIMEOUT(pair, channel_stream_every_byte, 400)
 	EXPECT_EQ(0, chan_consume(name, max, 200, 9, false, &last));
 	EXPECT_EQ(-EPIPE, last);
 	printf("# consumer: 200 messages through an rdma channel from the other guest, every byte right\n");
+}
+
+/*
+ * A host that vanishes, not a process that dies: the consumer's guest
+ * takes eth0 down mid-stream, so nothing says goodbye (no DREQ, no RST)
+ * and the producer's requests go unacknowledged. Its QP gives up after
+ * timeout * (retry_cnt + 1), which dead_ms bounds: RETRY_EXC_ERR, seen as
+ * ECONNRESET "transport retry counter exceeded", within that bound of the
+ * last message that went through. The consumer keeps eth0 down for
+ * VANISH_HOLD_MS, past the producer's bound, then brings it back up (the
+ * producer has given up by then; a producer still waiting would see the
+ * link return and fail its bound). Last in the file: nothing follows that
+ * could mind the gap.
+ */
+#define VANISH_DEAD_MS	2000
+#define VANISH_BOUND_MS	(3 * VANISH_DEAD_MS)
+#define VANISH_HOLD_MS	(VANISH_BOUND_MS + 2000)
+
+static const struct ipcoff_rdma_opts vanish_opts = {
+	.msg_max = 64 << 10, .slots = 8, .dead_ms = VANISH_DEAD_MS,
+};
+
+static int rxe_port_state(void)
+{
+	struct ipcoff_rdma_dev d;
+
+	return ipcoff_rdma_dev_get(RXE_DEV, &d) ? -1 : d.port_state;
+}
+
+static void vanishing_consumer(struct __test_metadata *_metadata,
+			       const char *ip, uint16_t port)
+{
+	struct ipcoff_rdma_listener *l = NULL;
+	size_t max = vanish_opts.msg_max;
+	char *buf = malloc(max);
+	struct ipcoff_rdma *r;
+	int64_t end, t0;
+	int n, down;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, pair_accept_o(ip, port, &vanish_opts, &r, &l));
+	for (n = 0; n < 20; n++) {
+		ssize_t len = ipcoff_rdma_recv(r, buf, max, 60000);
+
+		ASSERT_EQ((ssize_t)msg_len_of(10, n, max), len)
+			TH_LOG("message %d: %s", n, ipcoff_rdma_strerror());
+		ASSERT_EQ(-1, msg_check(buf, (size_t)len, 10, n));
+	}
+	down = system("ip link set " RXE_NETDEV " down");
+	printf("# consumer: 20 messages right; eth0 down for %d ms\n",
+	       VANISH_HOLD_MS);
+	usleep(VANISH_HOLD_MS * 1000);
+	/* Whatever happened, the link comes back for the guest's own end. */
+	EXPECT_EQ(0, system("ip link set " RXE_NETDEV " up"));
+	EXPECT_EQ(0, down);
+	end = mono_ms() + 20000;
+	while (rxe_port_state() != IPCOFF_RDMA_PORT_ACTIVE && mono_ms() < end)
+		usleep(100000);
+	EXPECT_EQ(IPCOFF_RDMA_PORT_ACTIVE, rxe_port_state());
+	/* Our side of a connection whose peer has gone: bounded too. */
+	t0 = mono_ms();
+	ipcoff_rdma_close(r);
+	ipcoff_rdma_listener_close(l);
+	EXPECT_GE((int64_t)2 * VANISH_DEAD_MS + 1000, mono_ms() - t0);
+	free(buf);
+}
+
+TEST_F_TIMEOUT(pair, consumer_host_vanishes, 120)
+{
+	uint16_t port = PORT_BASE + 6;
+	size_t max = vanish_opts.msg_max;
+	int64_t t_last = 0, t_err, t0, qp_ms;
+	struct ipcoff_rdma_info info;
+	char *buf = malloc(max);
+	struct ipcoff_rdma *r;
+	int n, ret = 0;
+
+	if (self->consumer) {
+		vanishing_consumer(_metadata, self->ip, port);
+		return;
+	}
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, pair_connect_o(self->peer, port, &vanish_opts, &r));
+	/* The QP's own retry time, as the device took it, is within dead_ms. */
+	ipcoff_rdma_info(r, &info);
+	qp_ms = (int64_t)(4.096 * (double)(1ULL << info.timeout) *
+			  (info.retry_cnt + 1) / 1000);
+	printf("# producer: QP timeout %u, retry_cnt %u: %lld ms of retries\n",
+	       info.timeout, info.retry_cnt, (long long)qp_ms);
+	EXPECT_LT(0, info.retry_cnt);
+	EXPECT_GE((int64_t)VANISH_DEAD_MS, qp_ms);
+	t_last = mono_ms();
+	/* The send's own timeout is far off: only the dead peer may end it. */
+	for (n = 0; n < 1000000; n++) {
+		size_t len = msg_len_of(10, n, max);
+
+		msg_fill(buf, len, 10, n);
+		ret = ipcoff_rdma_send(r, buf, len, 60000);
+		if (ret)
+			break;
+		t_last = mono_ms();
+	}
+	t_err = mono_ms();
+	printf("# producer: %d sent, then after %lld ms: %s (%s)\n", n,
+	       (long long)(t_err - t_last), strerrorname_np(-ret),
+	       ipcoff_rdma_strerror());
+	EXPECT_EQ(-ECONNRESET, ret);
+	EXPECT_NE(NULL, strstr(ipcoff_rdma_strerror(),
+			       "transport retry counter exceeded"));
+	EXPECT_LE(20, n);
+	EXPECT_GE((int64_t)VANISH_BOUND_MS, t_err - t_last);
+	EXPECT_EQ(-ECONNRESET, ipcoff_rdma_send(r, buf, 1, 1000));
+	t0 = mono_ms();
+	ipcoff_rdma_close(r);
+	EXPECT_GE((int64_t)VANISH_DEAD_MS + 1000, mono_ms() - t0);
+	free(buf);
 }
 
 TEST_HARNESS_MAIN

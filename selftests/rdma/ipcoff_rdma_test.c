@@ -63,6 +63,65 @@ TEST_F_TIMEOUT(rdma, link_and_addresses, 60)
 	EXPECT_EQ(-ENODEV, ipcoff_rdma_link_del("nosuch0"));
 }
 
+/* ipcoffctl, which every guest's initramfs carries (scripts/mkinitramfs). */
+#define IPCOFFCTL	"/bin/ipcoffctl"
+
+/* "ipcoffctl @args": its stdout in @buf, its exit status (-1: none). */
+static int ctl_run(const char *args, char *buf, size_t size)
+{
+	char cmd[256];
+	size_t got = 0, n;
+	FILE *p;
+	int st;
+
+	snprintf(cmd, sizeof(cmd), IPCOFFCTL " %s", args);
+	buf[0] = 0;
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	while (got + 1 < size && (n = fread(buf + got, 1, size - 1 - got, p)))
+		got += n;
+	buf[got] = 0;
+	st = pclose(p);
+	printf("# ipcoffctl %s: exit %d\n", args,
+	       WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* What ipcoffctl rdma says of rxe0's port 1, from its JSON. */
+static void ctl_rxe_port(struct __test_metadata *_metadata, const char *ip,
+			 const char *state)
+{
+	char out[4096], want[256];
+
+	ASSERT_EQ(0, ctl_run("--json rdma", out, sizeof(out)));
+	printf("# %s", out);
+	EXPECT_NE(NULL, strstr(out, "{\"name\":\"rxe0\",\"driver\":\"rxe\","
+				"\"software\":true,"));
+	snprintf(want, sizeof(want), "\"ports\":[{\"port\":1,\"state\":\"%s\",",
+		 state);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("want %s", want);
+	EXPECT_NE(NULL, strstr(out, "\"link_layer\":\"Ethernet\","));
+	EXPECT_NE(NULL, strstr(out, "\"netdev\":\"" RXE_NETDEV "\","));
+	snprintf(want, sizeof(want), "\"ipv4\":[\"%s/", ip);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("want %s", want);
+}
+
+/* ipcoffctl rdma, from sysfs alone: rxe0 on eth0, active, with our address. */
+TEST_F_TIMEOUT(rdma, ipcoffctl_lists_rxe, 60)
+{
+	char out[4096], want[128];
+
+	ctl_rxe_port(_metadata, self->ip, "ACTIVE");
+	ASSERT_EQ(0, ctl_run("rdma", out, sizeof(out)));
+	printf("%s", out);
+	/* The table's row: device, driver, node, port, state, ... netdev. */
+	EXPECT_EQ(0, strncmp(out, "DEVICE ", 7));
+	EXPECT_NE(NULL, strstr(out, "\nrxe0         rxe        CA       1 ACTIVE"));
+	snprintf(want, sizeof(want), " %-10s %s/", RXE_NETDEV, self->ip);
+	EXPECT_NE(NULL, strstr(out, want)) TH_LOG("want '%s'", want);
+}
+
 /*
  * The consumer of @count messages of stream @s: receives them all in
  * turns of blocking recv, an event loop on the fd with non-blocking recv,
@@ -540,6 +599,8 @@ TEST_F_TIMEOUT(rdma, port_down, 120)
 
 	ASSERT_EQ(0, system("ip link set " RXE_NETDEV " down"));
 	EXPECT_EQ(IPCOFF_RDMA_PORT_DOWN, wait_port(IPCOFF_RDMA_PORT_DOWN));
+	/* ipcoffctl sees the same port state, through sysfs. */
+	ctl_rxe_port(_metadata, self->ip, "DOWN");
 	ret = in_child(listen_port_down, self->ip, 20000);
 	ASSERT_EQ(0, system("ip link set " RXE_NETDEV " up"));
 	EXPECT_EQ(0, ret);
@@ -558,10 +619,19 @@ static int connect_no_device(const char *ip)
 
 TEST_F_TIMEOUT(rdma, no_device, 60)
 {
-	int ret;
+	char out[512];
+	int ret, rc;
 
 	ASSERT_EQ(0, ipcoff_rdma_link_del(RXE_DEV)) TH_LOG("%s", ipcoff_rdma_strerror());
 	ret = in_child(connect_no_device, self->ip, 20000);
+	/* No device is a listing with nothing in it, not a failure. */
+	rc = ctl_run("rdma", out, sizeof(out));
+	printf("# %s", out);
+	EXPECT_EQ(0, rc);
+	EXPECT_NE(NULL, strstr(out, "(no RDMA devices: /sys/class/infiniband is empty or absent)\n"));
+	rc = ctl_run("--json rdma", out, sizeof(out));
+	EXPECT_EQ(0, rc);
+	EXPECT_STREQ("{\"devices\":[]}\n", out);
 	ASSERT_EQ(0, ipcoff_rdma_link_add(RXE_DEV, RXE_NETDEV))
 		TH_LOG("%s", ipcoff_rdma_strerror());
 	EXPECT_EQ(0, ret);

@@ -2,7 +2,8 @@
 /*
  * ipcoffctl: what ipcoff is doing on this host, and its admin controls.
  * main.c parses options and maps errors to exit codes, out.c writes
- * tables and JSON, cmds.c has one function per subcommand.
+ * tables and JSON, cmds.c has one function per subcommand (rdma.c the
+ * rdma one, which reads the host's RDMA devices, not the module).
  */
 #ifndef IPCOFF_CTL_H
 #define IPCOFF_CTL_H
@@ -28,6 +29,7 @@ struct ctl {
 	const char *params;	/* /sys/module/ipcoff/parameters */
 	const char *dmaclass;	/* /sys/class/dma */
 	const char *proc;	/* /proc */
+	const char *ibclass;	/* /sys/class/infiniband */
 	bool json;
 	bool all;
 };
@@ -63,5 +65,7 @@ int cmd_cache(struct ctl *c, int argc, char **argv);
 int cmd_latency(struct ctl *c, int argc, char **argv);
 int cmd_dma(struct ctl *c, int argc, char **argv);
 int cmd_sched(struct ctl *c, int argc, char **argv);
+/* rdma.c */
+int cmd_rdma(struct ctl *c, int argc, char **argv);
 
 #endif /* IPCOFF_CTL_H */

@@ -35,6 +35,9 @@ static const char usage_text[] =
 "  sched [list]           the scheduler's model and policy, name=value\n"
 "  sched get NAME         one of them\n"
 "  sched set NAME VALUE   change one (CAP_SYS_ADMIN)\n"
+"  rdma                   the host's RDMA devices: driver, ports' state,\n"
+"                         netdev and its IPv4 addresses (sysfs; needs\n"
+"                         no module; none found is no error)\n"
 "\n"
 "Options:\n"
 "  -j, --json             JSON on stdout instead of text\n"
@@ -46,7 +49,10 @@ static const char usage_text[] =
 "  -V, --version          the tools' version\n"
 "\n"
 "Exit status: 0 done, 1 failed, 2 usage, 3 module not loaded,\n"
-"4 permission denied, 5 not supported by the loaded module.\n";
+"4 permission denied, 5 not supported by the loaded module.\n"
+"\n"
+"Environment: IPCOFFCTL_IB_SYSFS, a directory read instead of\n"
+"/sys/class/infiniband (tests).\n";
 
 static const char *prog = "ipcoffctl";
 static bool json_errors;
@@ -129,6 +135,7 @@ static const struct {
 	{ "latency", cmd_latency },
 	{ "dma", cmd_dma },
 	{ "sched", cmd_sched },
+	{ "rdma", cmd_rdma },
 };
 
 int main(int argc, char **argv)
@@ -148,6 +155,7 @@ int main(int argc, char **argv)
 		.params = IPCSYS_PARAMS,
 		.dmaclass = "/sys/class/dma",
 		.proc = "/proc",
+		.ibclass = "/sys/class/infiniband",
 	};
 	const char *cmd = "status";
 	unsigned int i;
@@ -180,6 +188,9 @@ int main(int argc, char **argv)
 		}
 	}
 	json_errors = c.json;
+	/* For the tests: a made-up tree instead of the host's devices. */
+	if (getenv("IPCOFFCTL_IB_SYSFS"))
+		c.ibclass = getenv("IPCOFFCTL_IB_SYSFS");
 	if (optind < argc)
 		cmd = argv[optind++];
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)

@@ -4,7 +4,8 @@
  * and UBSan by "make check-native"): metric names, the request parser, a
  * scrape of a made-up sysfs tree, the HTTP server over loopback (requests
  * in pieces, 404, 405, 431, an idle client, SIGTERM), and ipcoffctl's exit
- * codes and JSON against the same tree.
+ * codes and JSON against the same tree, and "ipcoffctl rdma" against a
+ * made-up /sys/class/infiniband.
  *
  *   test-exporter SCRATCH_DIR IPCOFFCTL
  *
@@ -13,6 +14,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -543,6 +545,167 @@ static void test_ctl(const char *root, const char *ctl)
 	buf_free(&o);
 }
 
+/* "ADDR/8" when this host's lo has 127.0.0.1 (getifaddrs), else "". */
+static const char *lo_v4(void)
+{
+	static char want[32];
+	struct ifaddrs *ifa, *i;
+
+	want[0] = 0;
+	if (getifaddrs(&ifa))
+		return want;
+	for (i = ifa; i; i = i->ifa_next)
+		if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
+		    !strcmp(i->ifa_name, "lo") &&
+		    ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr ==
+		    htonl(INADDR_LOOPBACK))
+			snprintf(want, sizeof(want), "\"127.0.0.1/8\"");
+	freeifaddrs(ifa);
+	return want;
+}
+
+/*
+ * A made-up /sys/class/infiniband: rxe0 (soft-RoCE, its netdev in
+ * "parent" only) on lo, and a hardware device whose driver is named by
+ * its device link, with a down InfiniBand port 1 and an active port 2.
+ */
+static void make_ib_tree(const char *ib)
+{
+	char d[1024], t[1024], hw[1024];
+
+	mkdirs(ib, "");
+	mkdirs(ib, "rxe0");
+	mkdirs(ib, "rxe0/ports");
+	mkdirs(ib, "rxe0/ports/1");
+	snprintf(d, sizeof(d), "%s/rxe0", ib);
+	put(d, "parent", "lo\n");
+	put(d, "node_type", "1: CA\n");
+	put(d, "node_desc", "rxe0 on lo\n");
+	snprintf(d, sizeof(d), "%s/rxe0/ports/1", ib);
+	put(d, "state", "4: ACTIVE\n");
+	put(d, "phys_state", "5: LinkUp\n");
+	put(d, "link_layer", "Ethernet\n");
+
+	/* The device and its driver, outside the class directory. */
+	snprintf(hw, sizeof(hw), "%s-hw", ib);
+	mkdirs(hw, "");
+	mkdirs(hw, "drivers");
+	mkdirs(hw, "drivers/mlx5_core");
+	mkdirs(hw, "pci0");
+	snprintf(d, sizeof(d), "%s/pci0/driver", hw);
+	snprintf(t, sizeof(t), "%s/drivers/mlx5_core", hw);
+	if (symlink(t, d))
+		perror(d);
+	mkdirs(ib, "mlx5_0");
+	snprintf(d, sizeof(d), "%s/mlx5_0/device", ib);
+	snprintf(t, sizeof(t), "%s/pci0", hw);
+	if (symlink(t, d))
+		perror(d);
+	snprintf(d, sizeof(d), "%s/mlx5_0", ib);
+	put(d, "node_type", "1: CA\n");
+	/* Ports listed out of order on purpose: 10 sorts after 2. */
+	mkdirs(ib, "mlx5_0/ports");
+	mkdirs(ib, "mlx5_0/ports/10");
+	mkdirs(ib, "mlx5_0/ports/2");
+	mkdirs(ib, "mlx5_0/ports/2/gid_attrs");
+	mkdirs(ib, "mlx5_0/ports/2/gid_attrs/ndevs");
+	snprintf(d, sizeof(d), "%s/mlx5_0/ports/10", ib);
+	put(d, "state", "1: DOWN\n");
+	put(d, "phys_state", "3: Disabled\n");
+	put(d, "link_layer", "InfiniBand\n");
+	snprintf(d, sizeof(d), "%s/mlx5_0/ports/2", ib);
+	put(d, "state", "4: ACTIVE\n");
+	put(d, "phys_state", "5: LinkUp\n");
+	put(d, "link_layer", "Ethernet\n");
+	put(d, "rate", "100 Gb/sec (4X EDR)\n");
+	snprintf(d, sizeof(d), "%s/mlx5_0/ports/2/gid_attrs/ndevs", ib);
+	put(d, "0", "lo\n");
+}
+
+/* ipcoffctl rdma: no devices, then the made-up two; no module needed. */
+static void test_ctl_rdma(const char *scratch, const char *ctl)
+{
+	const char *lo = lo_v4();
+	char cmd[2048], ib[1024];
+	struct buf o;
+	int rc;
+
+	/* --sysfs names no module: rdma is about the host, not ipcoff. */
+	snprintf(cmd, sizeof(cmd),
+		 "IPCOFFCTL_IB_SYSFS=%s/no-ib %s --sysfs %s/none rdma", scratch,
+		 ctl, scratch);
+	rc = run(cmd, &o);
+	CHECK(rc == 0 && o.p && strstr(o.p, "(no RDMA devices: ") &&
+	      strstr(o.p, "no-ib is empty or absent)\n"), "rdma, none: %d %s",
+	      rc, o.p);
+	buf_free(&o);
+	snprintf(ib, sizeof(ib), "%s/ib-empty", scratch);
+	mkdirs(ib, "");
+	snprintf(cmd, sizeof(cmd), "IPCOFFCTL_IB_SYSFS=%s %s --json rdma", ib,
+		 ctl);
+	rc = run(cmd, &o);
+	CHECK(rc == 0 && o.p && !strcmp(o.p, "{\"devices\":[]}\n"),
+	      "rdma --json, none: %d %s", rc, o.p);
+	buf_free(&o);
+	snprintf(cmd, sizeof(cmd), "IPCOFFCTL_IB_SYSFS=%s %s rdma extra 2>/dev/null",
+		 ib, ctl);
+	CHECK(run(cmd, &o) == 2, "rdma with an argument: usage");
+	buf_free(&o);
+	/* A class "directory" that is a file: an error, said in the JSON. */
+	snprintf(cmd, sizeof(cmd),
+		 "IPCOFFCTL_IB_SYSFS=%s/ipcoff/pinned_pages %s --json rdma 2>/dev/null",
+		 scratch, ctl);
+	rc = run(cmd, &o);
+	CHECK(rc == 1 && json_shaped(o.p) && strstr(o.p, "\"error\":") &&
+	      strstr(o.p, "Not a directory"), "rdma, not a directory: %d %s",
+	      rc, o.p);
+	buf_free(&o);
+
+	snprintf(ib, sizeof(ib), "%s/ib", scratch);
+	make_ib_tree(ib);
+	snprintf(cmd, sizeof(cmd), "IPCOFFCTL_IB_SYSFS=%s %s --sysfs %s/none --json rdma",
+		 ib, ctl, scratch);
+	rc = run(cmd, &o);
+	CHECK(rc == 0 && json_shaped(o.p), "rdma --json: %d %s", rc, o.p);
+	/* Sorted: mlx5_0 before rxe0, port 2 before port 10. */
+	CHECK(o.p && strstr(o.p, "{\"devices\":[{\"name\":\"mlx5_0\","
+			    "\"driver\":\"mlx5_core\",\"software\":false,"
+			    "\"node_type\":\"CA\""), "hardware device: %s", o.p);
+	CHECK(o.p && strstr(o.p, "\"ports\":[{\"port\":2,\"state\":\"ACTIVE\","
+			    "\"state_num\":4,\"phys_state\":\"LinkUp\","
+			    "\"phys_state_num\":5,\"link_layer\":\"Ethernet\","
+			    "\"rate\":\"100 Gb/sec (4X EDR)\",\"netdev\":\"lo\""),
+	      "hardware port 2: %s", o.p);
+	CHECK(o.p && strstr(o.p, "{\"port\":10,\"state\":\"DOWN\",\"state_num\":1,"
+			    "\"phys_state\":\"Disabled\",\"phys_state_num\":3,"
+			    "\"link_layer\":\"InfiniBand\",\"rate\":\"\","
+			    "\"netdev\":\"\",\"ipv4\":[]}"), "hardware port 10: %s",
+	      o.p);
+	CHECK(o.p && strstr(o.p, "{\"name\":\"rxe0\",\"driver\":\"rxe\","
+			    "\"software\":true,\"node_type\":\"CA\","
+			    "\"node_desc\":\"rxe0 on lo\""), "rxe0: %s", o.p);
+	CHECK(o.p && strstr(o.p, "\"state\":\"ACTIVE\",\"state_num\":4,"
+			    "\"phys_state\":\"LinkUp\",\"phys_state_num\":5,"
+			    "\"link_layer\":\"Ethernet\",\"rate\":\"\","
+			    "\"netdev\":\"lo\",\"ipv4\":["), "rxe0 port 1: %s", o.p);
+	if (lo[0]) {
+		char want[64];
+
+		snprintf(want, sizeof(want), "\"ipv4\":[%s]}]}]}\n", lo);
+		CHECK(o.p && strstr(o.p, want), "rxe0's lo address: %s", o.p);
+	}
+	buf_free(&o);
+	snprintf(cmd, sizeof(cmd), "IPCOFFCTL_IB_SYSFS=%s %s rdma", ib, ctl);
+	rc = run(cmd, &o);
+	CHECK(rc == 0 && o.p && !strncmp(o.p, "DEVICE ", 7) &&
+	      strstr(o.p, "\nrxe0         rxe        CA       1 ACTIVE       "
+			  "LinkUp     Ethernet   lo        ") &&
+	      strstr(o.p, "\nmlx5_0       mlx5_core  CA      10 DOWN         "
+			  "Disabled   InfiniBand -          -\n"),
+	      "rdma table: %d %s", rc, o.p);
+	buf_free(&o);
+}
+
 int main(int argc, char **argv)
 {
 	char root[1024];
@@ -563,6 +726,7 @@ int main(int argc, char **argv)
 	test_scrape(root);
 	test_server(root);
 	test_ctl(root, argv[2]);
+	test_ctl_rdma(argv[1], argv[2]);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
