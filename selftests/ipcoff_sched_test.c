@@ -896,10 +896,13 @@ TEST_F_TIMEOUT(sched, hybrid_split, 300)
 
 /*
  * Splits learn what they take as a whole: with both engines' costs
- * pinned (their own factors stay at 1), a latency injected into the
- * provider makes the dma part, and so the split, forty times slower than
- * predicted; auto stops splitting after a copy or two and, once the
- * latency is gone and the learnt slowness has decayed, splits again.
+ * pinned (their own factors stay at 1) at 25 MB/s, far slower than any
+ * guest, a 1 MiB split is predicted to take 21 ms and takes a few; the
+ * provider capped at 2 MB/s makes its dma part (about half of the copy,
+ * 260 ms however many descriptors it takes), and so the split, more than
+ * ten times slower than predicted: auto stops
+ * splitting within a few copies and, once the cap is gone and the
+ * learnt slowness has decayed, splits again.
  */
 TEST_F_TIMEOUT(sched, split_adaptivity, 300)
 {
@@ -914,6 +917,8 @@ TEST_F_TIMEOUT(sched, split_adaptivity, 300)
 	if (coarse_clock())
 		SKIP(return, "the clock ticks in jiffies: copies are timed to a tick");
 	pin_even(_metadata);
+	ASSERT_EQ(0, sched_set("pin_cpu_byte_ps", "40000"));
+	ASSERT_EQ(0, sched_set("pin_dma_byte_ps", "40000"));
 	ASSERT_EQ(0, sched_set("learn", "1"));
 	ASSERT_EQ(0, sched_set("ewma_shift", "1"));
 	ASSERT_EQ(0, sched_set("decay_ms", "300"));
@@ -926,10 +931,10 @@ TEST_F_TIMEOUT(sched, split_adaptivity, 300)
 					IPCOFF_ENGINE_DMA, 1, 0));
 	EXPECT_TRUE(snap_expect(&s, P_HYBRID, W_HYBRID, 3));
 
-	/* The dma part 20 ms late: splitting stops... */
-	ASSERT_EQ(0, prov_set("latency_us", "20000"));
+	/* The dma part ten times late: splitting stops... */
+	ASSERT_EQ(0, prov_set("bandwidth_mbps", "2"));
 	n = auto_until(_metadata, self, len, IPCOFF_ENGINE_CPU, 4, 0);
-	TH_LOG("latency injected: cpu after %d copies, split load %lld/1000",
+	TH_LOG("capped: cpu after %d copies, split load %lld/1000",
 	       n, (long long)sched_get("hybrid_load"));
 	EXPECT_LT(0, n);
 	EXPECT_LT(2000, sched_get("hybrid_load"));
@@ -943,10 +948,10 @@ TEST_F_TIMEOUT(sched, split_adaptivity, 300)
 	EXPECT_TRUE(snap_expect(&s, P_CPU, W_COST, 3));
 
 	/* Gone: once the learnt slowness decays, copies split again. */
-	ASSERT_EQ(0, prov_set("latency_us", "0"));
+	ASSERT_EQ(0, prov_set("bandwidth_mbps", "0"));
 	h0 = sched_get("decisions_hybrid");
 	n = auto_until(_metadata, self, len, IPCOFF_ENGINE_DMA, 60, 200);
-	TH_LOG("latency removed: split after %d copies, split load %lld/1000",
+	TH_LOG("cap removed: split after %d copies, split load %lld/1000",
 	       n, (long long)sched_get("hybrid_load"));
 	EXPECT_LT(0, n);
 	/* Equal pinned costs: dma alone never wins, so that was a split. */
