@@ -266,19 +266,8 @@ TEST_F_TIMEOUT(pair, consumer_killed_mid_stream, 400)
 		return;
 	}
 	ASSERT_EQ(0, pair_connect(self->peer, port, &r));
-	for (n = 0; n < 1000000; n++) {
-		size_t len = msg_len_of(8, n, max);
-
-		msg_fill(buf, len, 8, n);
-		ret = ipcoff_rdma_send(r, buf, len, 3 * DEAD_MS);
-		if (ret)
-			break;
-		t_last = mono_ms();
-	}
-	t_err = mono_ms();
-	printf("# producer: %d sent, then after %lld ms: %s (%s)\n", n,
-	       (long long)(t_err - t_last), strerrorname_np(-ret),
-	       ipcoff_rdma_strerror());
+	ret = send_until_error(r, buf, max, 8, 3 * DEAD_MS, &n, &t_last,
+			       &t_err);
 	EXPECT_EQ(-ECONNRESET, ret);
 	EXPECT_LE(20, n);
 	/* Within the dead-peer bound of the last message that went through. */
@@ -399,21 +388,8 @@ TEST_F_TIMEOUT(pair, consumer_host_vanishes, 120)
 	       info.timeout, info.retry_cnt, (long long)qp_ms);
 	EXPECT_LT(0, info.retry_cnt);
 	EXPECT_GE((int64_t)VANISH_DEAD_MS, qp_ms);
-	t_last = mono_ms();
 	/* The send's own timeout is far off: only the dead peer may end it. */
-	for (n = 0; n < 1000000; n++) {
-		size_t len = msg_len_of(10, n, max);
-
-		msg_fill(buf, len, 10, n);
-		ret = ipcoff_rdma_send(r, buf, len, 60000);
-		if (ret)
-			break;
-		t_last = mono_ms();
-	}
-	t_err = mono_ms();
-	printf("# producer: %d sent, then after %lld ms: %s (%s)\n", n,
-	       (long long)(t_err - t_last), strerrorname_np(-ret),
-	       ipcoff_rdma_strerror());
+	ret = send_until_error(r, buf, max, 10, 60000, &n, &t_last, &t_err);
 	EXPECT_EQ(-ECONNRESET, ret);
 	EXPECT_NE(NULL, strstr(ipcoff_rdma_strerror(),
 			       "transport retry counter exceeded"));

@@ -126,6 +126,36 @@ static inline int64_t mono_ns(void)
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/*
+ * Producer: messages of pattern @s until a send fails (each send given
+ * @timeout_ms). *@sent gets how many went through, *@t_last when the last
+ * one did (or when it started), *@t_err when the failure came. Returns the
+ * failing send's error.
+ */
+static inline int send_until_error(struct ipcoff_rdma *r, void *buf,
+				   size_t max, uint64_t s, int timeout_ms,
+				   int *sent, int64_t *t_last, int64_t *t_err)
+{
+	int n, ret = 0;
+
+	*t_last = mono_ms();
+	for (n = 0; n < 1000000; n++) {
+		size_t len = msg_len_of(s, n, max);
+
+		msg_fill(buf, len, s, n);
+		ret = ipcoff_rdma_send(r, buf, len, timeout_ms);
+		if (ret)
+			break;
+		*t_last = mono_ms();
+	}
+	*t_err = mono_ms();
+	*sent = n;
+	printf("# producer: %d sent, then after %lld ms: %s (%s)\n", n,
+	       (long long)(*t_err - *t_last), strerrorname_np(-ret),
+	       ipcoff_rdma_strerror());
+	return ret;
+}
+
 /* A forked child's end: what it printed must reach the log. */
 static inline void __attribute__((noreturn)) child_exit(int rc)
 {
