@@ -628,7 +628,10 @@ static bool ipcoff_sched_follows(const struct ipcoff_engine *e)
  * @req: the request, at submission
  *
  * Its bytes join the engine's queue; the cost it is predicted (queue
- * included, load factor not) is kept to learn from at completion.
+ * included, load factor not) is kept to learn from at completion. Not
+ * for an asynchronous cpu copy: its time includes a worker's wake-up,
+ * which calibration (synchronous copies) does not measure, and would
+ * read as a slow cpu (tens of times, under emulation).
  */
 void ipcoff_sched_start(struct ipcoff_request *req)
 {
@@ -638,7 +641,8 @@ void ipcoff_sched_start(struct ipcoff_request *req)
 	if (!ipcoff_sched_follows(req->engine))
 		return;
 	req->pred_ns = 0;
-	if (!(req->sched & IPCOFF_SCHED_CALIB)) {
+	if (!(req->sched & IPCOFF_SCHED_CALIB) &&
+	    !(id == IPCOFF_ENGINE_CPU && req->async)) {
 		rcu_read_lock();
 		m = rcu_dereference(ipcoff_model);
 		if (m->learn[id])

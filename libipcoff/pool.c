@@ -70,6 +70,13 @@
 #define PUB_INLINE	1U
 #define POOL_ALIGN	64
 #define POOL_COMPLETION_NS	(30LL * 1000000000LL)
+/*
+ * Copies up to this size wait in the ioctl: its return is the kernel's
+ * completion, and costs less than an asynchronous copy's worker and
+ * completion entry (measured: 5 to 10 times the messages per second at
+ * 4 KiB in a TCG guest).
+ */
+#define POOL_SYNC_MAX		(64 * 1024)
 
 /* One slot's shared state, alone in its cache line. */
 struct pool_slot_ctl {
@@ -884,12 +891,64 @@ static int shm_copy(struct ipcoff_pool *p, unsigned int slot,
 	return done == len ? 0 : -EINVAL;
 }
 
+/* A small copy, waited for: the ioctl's return is its completion. */
+static int copy_now(struct ipcoff_pool *p, unsigned int slot,
+		    struct ipcoff_copy *r)
+{
+	uint64_t len = r->len;
+	int ret = ipcoff_copy(&p->ipc, r);
+
+	if (ret)
+		return ret;
+	if (r->copied != len)
+		return -EIO;
+	/* Done in the kernel: publishable in submission order. */
+	p->state[slot] = S_DONE;
+	return 0;
+}
+
+/* A copy in flight: its completion entry, reaped later, publishes it. */
+static int submit_async(struct ipcoff_pool *p, unsigned int slot,
+			struct ipcoff_copy *r)
+{
+	uint32_t parts = 1;
+	int ret;
+
+	r->user_data = (p->next_seq << 8) | slot;
+	/* Async-Pipe: one completion per chunk_size piece. */
+	if (r->flags & IPCOFF_COPY_CHUNKED) {
+		if (!p->chunk)
+			return -EINVAL;
+		r->chunk_size = p->chunk;
+		parts = (uint32_t)((r->len + p->chunk - 1) / p->chunk);
+	}
+	for (;;) {
+		if (r->flags & (IPCOFF_COPY_INJECT | IPCOFF_COPY_CACHE_CLWB))
+			ret = ipcoff_submit_inject(&p->ipc, r);
+		else
+			ret = ipcoff_submit(&p->ipc, r, 1);
+		if (ret != -EAGAIN || !p->inflight)
+			break;
+		/* The ring is full of our own entries: make room. */
+		ret = wait_completion(p, -1);
+		if (ret)
+			return ret;
+	}
+	if (ret < 0)
+		return ret;
+	if (ret != 1)
+		return -EPROTO;
+	p->parts_left[slot] = parts;
+	p->state[slot] = S_INFLIGHT;
+	p->inflight++;
+	return 0;
+}
+
 int ipcoff_pool_submit(struct ipcoff_pool *p, unsigned int slot,
 		       const struct ipcoff_endpoint *src, uint64_t len,
 		       uint32_t copy_flags)
 {
 	struct ipcoff_copy r;
-	uint32_t parts = 1;
 	int ret;
 
 	if (!p || !p->producer || slot >= p->nslots || !src ||
@@ -919,34 +978,11 @@ int ipcoff_pool_submit(struct ipcoff_pool *p, unsigned int slot,
 		r.len = len;
 		r.engine = p->engine;
 		r.flags = copy_flags;
-		r.user_data = (p->next_seq << 8) | slot;
-		/* Async-Pipe: one completion per chunk_size piece. */
-		if (copy_flags & IPCOFF_COPY_CHUNKED) {
-			if (!p->chunk)
-				return -EINVAL;
-			r.chunk_size = p->chunk;
-			parts = (uint32_t)((len + p->chunk - 1) / p->chunk);
-		}
-		for (;;) {
-			if (copy_flags & (IPCOFF_COPY_INJECT |
-					  IPCOFF_COPY_CACHE_CLWB))
-				ret = ipcoff_submit_inject(&p->ipc, &r);
-			else
-				ret = ipcoff_submit(&p->ipc, &r, 1);
-			if (ret != -EAGAIN || !p->inflight)
-				break;
-			/* The ring is full of our own entries: make room. */
-			ret = wait_completion(p, -1);
-			if (ret)
-				return ret;
-		}
-		if (ret < 0)
+		ret = len <= POOL_SYNC_MAX &&
+		      !(copy_flags & (IPCOFF_COPY_CHUNKED | IPCOFF_COPY_INJECT)) ?
+		      copy_now(p, slot, &r) : submit_async(p, slot, &r);
+		if (ret)
 			return ret;
-		if (ret != 1)
-			return -EPROTO;
-		p->parts_left[slot] = parts;
-		p->state[slot] = S_INFLIGHT;
-		p->inflight++;
 	}
 	p->next_seq++;
 	p->fifo[(p->fifo_head + p->fifo_n) % IPCOFF_POOL_MAX_SLOTS] =

@@ -746,6 +746,55 @@ TEST_F_TIMEOUT(sched, adaptivity, 300)
 	EXPECT_LE(d0 + 3, sched_get("decisions_dma"));
 }
 
+/*
+ * An asynchronous cpu copy's time includes a worker's wake-up, which
+ * calibration (synchronous copies) does not measure: such copies teach
+ * the cpu's load factor nothing, while synchronous ones do.
+ */
+TEST_F(sched, async_cpu_not_learnt)
+{
+	struct ipcoff_copy r;
+	struct ipcoff_info info;
+	struct ipcoff_cqe *cqe;
+	struct ipcoff_ring ring;
+	struct ipcoff ipc;
+	int k;
+
+	SKIP_IF_SET(self->skip);
+	if (coarse_clock())
+		SKIP(return, "the clock ticks in jiffies: copies are timed to a tick");
+	ASSERT_EQ(0, sched_set("ewma_shift", "1"));
+	/* A model change forgets what was learnt: the factor starts at 1. */
+	ASSERT_EQ(0, sched_set("pin_cpu_fixed_ns", "0"));
+	EXPECT_EQ(1000, sched_get("cpu_load"));
+	memset(&ipc, 0, sizeof(ipc));
+	ipc.fd = self->fd;
+	ASSERT_EQ(0, t_info(self->fd, &info));
+	ipc.features = info.features;
+	ipc.engines = info.engines;
+	ASSERT_EQ(0, ipcoff_ring_init(&ipc, 16, &ring));
+	for (k = 0; k < 20; k++) {
+		memset(&r, 0, sizeof(r));
+		ep_region(&r.src, self->hs, 0);
+		ep_region(&r.dst, self->hd, 0);
+		r.len = 4096;
+		r.engine = IPCOFF_ENGINE_CPU;
+		r.user_data = k;
+		ASSERT_EQ(1, ipcoff_submit(&ipc, &r, 1));
+		ASSERT_EQ(0, ipcoff_wait_cqe(&ipc, &ring, WAIT_NS, &cqe));
+		EXPECT_EQ(4096, cqe->result);
+		EXPECT_EQ(IPCOFF_ENGINE_CPU, cqe->engine);
+		ipcoff_ring_advance(&ring, 1);
+	}
+	EXPECT_EQ(1000, sched_get("cpu_load"));
+	ipcoff_ring_fini(&ring);
+	/* The control: synchronous copies move it. */
+	for (k = 0; k < 5; k++)
+		EXPECT_EQ(0, rr_copy(self->fd, self->hd, 0, self->hs, 0, 4096,
+				     IPCOFF_ENGINE_CPU, 0, 0, &r));
+	EXPECT_NE(1000, sched_get("cpu_load"));
+}
+
 static int64_t eng_stat(const char *engine, const char *name)
 {
 	char path[160];
