@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 
 #include "rdma_common.h"
+#include "rdma_chan_net.h"
 
 #define PORT_BASE	18800
 #define DEAD_MS		4000
@@ -293,6 +294,30 @@ TEST_F_TIMEOUT(pair, channel_stream_every_byte, 400)
 	EXPECT_EQ(0, chan_consume(name, max, 200, 9, false, &last));
 	EXPECT_EQ(-EPIPE, last);
 	printf("# consumer: 200 messages through an rdma channel from the other guest, every byte right\n");
+}
+
+/*
+ * An "ipcoff://" name across guests: the producer serves local and rdma
+ * consumers; the consumer's guest is another host, so the library picks
+ * rdma without being asked. Every byte checked, EPIPE at the close.
+ */
+TEST_F_TIMEOUT(pair, ipcoff_name_other_host, 400)
+{
+	size_t max = 128 << 10;
+	char name[128];
+
+	if (!self->consumer) {
+		snprintf(name, sizeof(name), "ipcoff://%s:%u", self->ip,
+			 PORT_BASE + 30);
+		EXPECT_EQ(0, net_produce(name, 1, IPCOFF_CHAN_VIA_LOCAL |
+					 IPCOFF_CHAN_VIA_RDMA, max, 100, 14));
+		return;
+	}
+	snprintf(name, sizeof(name), "ipcoff://%s:%u?msg_max=%zu", self->peer,
+		 PORT_BASE + 30, max);
+	EXPECT_EQ(0, net_consume(name, 0, IPCOFF_CHAN_VIA_RDMA, max, 100, 14,
+				 false));
+	printf("# consumer: 100 messages through an ipcoff:// name from the other guest (rdma, chosen), every byte right\n");
 }
 
 TEST_HARNESS_MAIN
