@@ -28,6 +28,7 @@
 
 #include "harness.h"
 #include "../chan_policy.h"
+#include "../chan_transport.h"
 
 #define SEC_NS		1000000000LL
 #define CHILD_ALARM_S	60
@@ -1314,6 +1315,194 @@ static void test_chan_ipcoff_errors(void)
 	ipcoff_chan_close(ch);
 }
 
+/*
+ * A stand-in for the rdma transport, for the producer's fan-out: the local
+ * transport under other names ("fake-rdma-HOST:PORT"), reporting itself
+ * as rdma. Its create fails with ENODEV on 127.0.0.1, as rdma's does where
+ * no RDMA device is behind the address.
+ */
+static struct chan_transport fake_rdma;
+
+static int fake_addr(char *buf, size_t len, const char *addr)
+{
+	size_t n = strcspn(addr, "?");
+
+	return snprintf(buf, len, "fake-rdma-%.*s", (int)n, addr) <
+	       (int)len ? 0 : -ENAMETOOLONG;
+}
+
+static int fake_create(struct ipcoff_chan *ch, const char *addr,
+		       const struct ipcoff_chan_attr *a)
+{
+	char name[96];
+
+	if (!strncmp(addr, "127.0.0.1:", 10))
+		return -ENODEV;
+	if (fake_addr(name, sizeof(name), addr))
+		return -ENAMETOOLONG;
+	return chan_local.create(ch, name, a);
+}
+
+static int fake_connect(struct ipcoff_chan *ch, const char *addr)
+{
+	char name[96];
+
+	if (fake_addr(name, sizeof(name), addr))
+		return -ENAMETOOLONG;
+	return chan_local.connect(ch, name);
+}
+
+static void fake_info(struct ipcoff_chan *ch, struct ipcoff_chan_info *info)
+{
+	chan_local.info(ch, info);
+	snprintf(info->transport, sizeof(info->transport), "rdma");
+	info->via = IPCOFF_CHAN_VIA_RDMA;
+}
+
+static int fake_rdma_enable(void)
+{
+	fake_rdma = chan_local;
+	fake_rdma.name = "fake-rdma";
+	fake_rdma.prefix = "rdma://";
+	fake_rdma.create = fake_create;
+	fake_rdma.connect = fake_connect;
+	fake_rdma.info = fake_info;
+	return ipcoff_chan_transport_register(&fake_rdma);
+}
+
+static int recv_byte(struct ipcoff_chan *c, uint8_t *b, size_t cap,
+		     unsigned int flags)
+{
+	ssize_t n = ipcoff_chan_recv(c, b, cap, flags);
+
+	return n == 1 ? b[0] : (int)n;
+}
+
+/*
+ * In a child (a registered transport stays for the process): an
+ * "ipcoff://" producer with both sub-channels, a local and a (stand-in)
+ * rdma consumer, each getting every message in order; a DONTWAIT send is
+ * all or nothing; the producer without an rdma device behind HOST.
+ */
+static void __attribute__((noreturn)) both_kinds(int wfd)
+{
+	struct ipcoff_chan_attr a = attr_of(4096, 2);
+	struct ipcoff_chan *p = NULL, *l = NULL, *r = NULL;
+	struct ipcoff_chan_info info;
+	struct rep rp = { 0 };
+	char name[96], lo[96];
+	uint8_t b[64];
+	int i, ret;
+
+	net_name(name, sizeof(name), "127.0.0.2", 0);
+	net_name(lo, sizeof(lo), "127.0.0.1", 1);
+	if (fake_rdma_enable())
+		FAIL(&rp, "register");
+	ret = ipcoff_chan_create(name, &a, &p);
+	if (ret) {
+		FAIL(&rp, "create: %d %s", ret, ipcoff_chan_strerror());
+		kid_exit(wfd, &rp);
+	}
+	ipcoff_chan_info(p, &info);
+	if (info.via != (IPCOFF_CHAN_VIA_LOCAL | IPCOFF_CHAN_VIA_RDMA) ||
+	    strcmp(info.transport, "shm+rdma"))
+		FAIL(&rp, "producer: %s via %#x", info.transport, info.via);
+	/* The policy with rdma enabled: local by default, rdma when asked. */
+	if (ipcoff_chan_connect(name, IPCOFF_CHAN_QUIET, &l) ||
+	    ipcoff_chan_connect(name, IPCOFF_CHAN_QUIET | IPCOFF_CHAN_RDMA,
+				&r)) {
+		FAIL(&rp, "connect: %s", ipcoff_chan_strerror());
+		kid_exit(wfd, &rp);
+	}
+	ipcoff_chan_info(l, &info);
+	if (info.via != IPCOFF_CHAN_VIA_LOCAL)
+		FAIL(&rp, "local consumer via %#x", info.via);
+	ipcoff_chan_info(r, &info);
+	if (info.via != IPCOFF_CHAN_VIA_RDMA || strcmp(info.transport, "rdma"))
+		FAIL(&rp, "rdma consumer: %s via %#x", info.transport, info.via);
+	if (ipcoff_chan_wait_consumers(p, 2, 10 * SEC_NS))
+		FAIL(&rp, "wait for 2");
+	ipcoff_chan_info(p, &info);
+	if (info.consumers != 2)
+		FAIL(&rp, "%u consumers", info.consumers);
+	/* Depth 2 on each side: two go, the third waits for both. */
+	for (i = 0; i < 2; i++) {
+		b[0] = (uint8_t)(10 + i);
+		if (ipcoff_chan_send(p, b, 1, IPCOFF_CHAN_DONTWAIT))
+			FAIL(&rp, "send %d", i);
+	}
+	b[0] = 12;
+	if (ipcoff_chan_send(p, b, 1, IPCOFF_CHAN_DONTWAIT) != -EAGAIN)
+		FAIL(&rp, "third send with both full");
+	/* The rdma side has room, the local one not: still none of it. */
+	if (recv_byte(r, b, sizeof(b), 0) != 10)
+		FAIL(&rp, "rdma consumer: first");
+	if (ipcoff_chan_send(p, b, 1, IPCOFF_CHAN_DONTWAIT) != -EAGAIN)
+		FAIL(&rp, "third send with the local side full");
+	if (recv_byte(l, b, sizeof(b), 0) != 10)
+		FAIL(&rp, "local consumer: first");
+	b[0] = 12;
+	if (ipcoff_chan_send(p, b, 1, IPCOFF_CHAN_DONTWAIT))
+		FAIL(&rp, "third send with room on both");
+	/* Each got each message once, in order. */
+	for (i = 11; i <= 12; i++) {
+		if (recv_byte(l, b, sizeof(b), 0) != i)
+			FAIL(&rp, "local consumer: %d", i);
+		if (recv_byte(r, b, sizeof(b), 0) != i)
+			FAIL(&rp, "rdma consumer: %d", i);
+	}
+	if (recv_byte(l, b, sizeof(b), IPCOFF_CHAN_DONTWAIT) != -EAGAIN ||
+	    recv_byte(r, b, sizeof(b), IPCOFF_CHAN_DONTWAIT) != -EAGAIN)
+		FAIL(&rp, "a message twice");
+	/* One kind gone: the other goes on; both gone: EPIPE. */
+	ipcoff_chan_close(r);
+	b[0] = 13;
+	if (ipcoff_chan_send(p, b, 1, 0) ||
+	    recv_byte(l, b, sizeof(b), 0) != 13)
+		FAIL(&rp, "after the rdma consumer left");
+	ipcoff_chan_close(l);
+	/* As for local names: the producer notices in its progress. */
+	ipcoff_chan_progress(p);
+	ipcoff_chan_info(p, &info);
+	if (info.consumers)
+		FAIL(&rp, "%u consumers after both left", info.consumers);
+	ret = ipcoff_chan_send(p, b, 1, 0);
+	if (ret != -EPIPE)
+		FAIL(&rp, "send with nobody left: %d", ret);
+	ipcoff_chan_info(p, &info);
+	rp.v[0] = (long)info.messages;
+	ipcoff_chan_close(p);
+	/* No RDMA device behind HOST: local only, unless rdma is required. */
+	ret = ipcoff_chan_create(lo, &a, &p);
+	if (ret)
+		FAIL(&rp, "create on loopback: %d", ret);
+	else if (ipcoff_chan_info(p, &info) || info.via != IPCOFF_CHAN_VIA_LOCAL)
+		FAIL(&rp, "loopback producer via %#x", info.via);
+	ipcoff_chan_close(p);
+	a.flags |= IPCOFF_CHAN_RDMA;
+	ret = ipcoff_chan_create(lo, &a, &p);
+	if (ret != -ENODEV)
+		FAIL(&rp, "rdma required on loopback: %d", ret);
+	kid_exit(wfd, &rp);
+}
+
+static void test_chan_ipcoff_both_kinds(void)
+{
+	struct kid k;
+	struct rep r;
+	int wfd = -1, st;
+
+	if (fork_kid(&k, &wfd) == 0)
+		both_kinds(wfd);
+	REQUIRE(k.pid > 0);
+	st = kid_reap(&k, &r);
+	if (!CHECK_EQ(r.line, 0))
+		printf("# child line %d: %s\n", r.line, r.what);
+	CHECK_EQ(st, 0);
+	/* Four messages sent (the EAGAINs and the EPIPE not counted). */
+	CHECK_EQ(r.v[0], 4);
+}
+
 const struct test channel_tests[] = {
 	{ "pool_claims", test_pool_claims },
 	{ "pool_errors", test_pool_errors },
@@ -1331,6 +1520,7 @@ const struct test channel_tests[] = {
 	{ "policy_devices", test_policy_devices },
 	{ "chan_ipcoff_local", test_chan_ipcoff_local },
 	{ "chan_ipcoff_errors", test_chan_ipcoff_errors },
+	{ "chan_ipcoff_both_kinds", test_chan_ipcoff_both_kinds },
 };
 
 const size_t nr_channel_tests = sizeof(channel_tests) /
