@@ -37,7 +37,7 @@
 #define NET_RDMA	1
 #define NET_ADMIT_NS	(1000000LL)
 #define NET_SLICE_NS	(20 * 1000000LL)
-#define NET_MAX_ADDRS	64
+#define NET_MAX_ADDRS	256
 #define NET_MAX_DEVS	16
 
 struct net {

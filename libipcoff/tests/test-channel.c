@@ -1390,6 +1390,7 @@ static void __attribute__((noreturn)) both_kinds(int wfd)
 	struct ipcoff_chan *p = NULL, *l = NULL, *r = NULL;
 	struct ipcoff_chan_info info;
 	struct rep rp = { 0 };
+	struct pollfd pfd;
 	char name[96], lo[96];
 	uint8_t b[64];
 	int i, ret;
@@ -1407,10 +1408,26 @@ static void __attribute__((noreturn)) both_kinds(int wfd)
 	if (info.via != (IPCOFF_CHAN_VIA_LOCAL | IPCOFF_CHAN_VIA_RDMA) ||
 	    strcmp(info.transport, "shm+rdma"))
 		FAIL(&rp, "producer: %s via %#x", info.transport, info.via);
+	/* Its fd holds both sub-channels': quiet until a consumer comes. */
+	pfd.fd = ipcoff_chan_fd(p);
+	pfd.events = POLLIN;
+	if (pfd.fd < 0 || poll(&pfd, 1, 0) != 0)
+		FAIL(&rp, "producer fd %d readable with nobody there", pfd.fd);
 	/* The policy with rdma enabled: local by default, rdma when asked. */
+	if (ipcoff_chan_connect(name, IPCOFF_CHAN_QUIET | IPCOFF_CHAN_RDMA,
+				&r) || poll(&pfd, 1, 5000) != 1)
+		FAIL(&rp, "an rdma consumer does not wake the producer's fd");
+	if (ipcoff_chan_progress(p))
+		FAIL(&rp, "progress");
+	ipcoff_chan_info(p, &info);
+	if (info.consumers != 1)
+		FAIL(&rp, "%u consumers after progress", info.consumers);
+	if (poll(&pfd, 1, 0) != 0)
+		FAIL(&rp, "producer fd readable after progress");
 	if (ipcoff_chan_connect(name, IPCOFF_CHAN_QUIET, &l) ||
-	    ipcoff_chan_connect(name, IPCOFF_CHAN_QUIET | IPCOFF_CHAN_RDMA,
-				&r)) {
+	    poll(&pfd, 1, 5000) != 1)
+		FAIL(&rp, "a local consumer does not wake the producer's fd");
+	if (!l || !r) {
 		FAIL(&rp, "connect: %s", ipcoff_chan_strerror());
 		kid_exit(wfd, &rp);
 	}

@@ -13,7 +13,10 @@
  * - the consumer SIGKILLed mid-stream: the producer's error and cleanup;
  * - a stream through the channel API ("rdma://HOST:PORT" channels,
  *   ipcoff_chan_rdma_enable()), every byte checked, the producer's close
- *   seen as EPIPE by the consumer.
+ *   seen as EPIPE by the consumer;
+ * - an "ipcoff://HOST:PORT" name: the consumer on the other guest gets rdma
+ *   unasked while one on the producer's guest gets the local transport,
+ *   every byte checked on both.
  */
 #include <arpa/inet.h>
 
@@ -297,9 +300,10 @@ TEST_F_TIMEOUT(pair, channel_stream_every_byte, 400)
 }
 
 /*
- * An "ipcoff://" name across guests: the producer serves local and rdma
- * consumers; the consumer's guest is another host, so the library picks
- * rdma without being asked. Every byte checked, EPIPE at the close.
+ * An "ipcoff://" name across guests: the consumer's guest is another host,
+ * so the library picks rdma without being asked; the same producer serves
+ * a consumer on its own guest at once, which gets the local transport.
+ * Every byte checked on both, EPIPE at the close.
  */
 TEST_F_TIMEOUT(pair, ipcoff_name_other_host, 400)
 {
@@ -307,10 +311,18 @@ TEST_F_TIMEOUT(pair, ipcoff_name_other_host, 400)
 	char name[128];
 
 	if (!self->consumer) {
+		pid_t c;
+
 		snprintf(name, sizeof(name), "ipcoff://%s:%u", self->ip,
 			 PORT_BASE + 30);
-		EXPECT_EQ(0, net_produce(name, 1, IPCOFF_CHAN_VIA_LOCAL |
+		c = fork();
+		if (!c)
+			child_exit(net_consume(name, 0, IPCOFF_CHAN_VIA_LOCAL,
+					       max, 100, 14, true));
+		ASSERT_LT(0, c);
+		EXPECT_EQ(0, net_produce(name, 2, IPCOFF_CHAN_VIA_LOCAL |
 					 IPCOFF_CHAN_VIA_RDMA, max, 100, 14));
+		EXPECT_EQ(0, child_result(wait_child(c, 30000)));
 		return;
 	}
 	snprintf(name, sizeof(name), "ipcoff://%s:%u?msg_max=%zu", self->peer,

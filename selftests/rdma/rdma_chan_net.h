@@ -138,8 +138,8 @@ static inline int net_consume(const char *name, unsigned int flags,
 	ipcoff_chan_info(ch, &info);
 	if (info.messages != (uint64_t)count || info.via != want_via)
 		return 68;
-	printf("# consumer %s: %d messages over %s, every byte right\n", name,
-	       count, info.transport);
+	printf("# consumer %s (flags %#x): %d messages over %s, every byte right\n",
+	       name, flags, count, info.transport);
 	ipcoff_chan_close(ch);
 	free(buf);
 	return 0;
