@@ -1246,6 +1246,10 @@ static void test_chan_ipcoff_errors(void)
 	char name[96], plain[96];
 	uint8_t b[16];
 
+	/* via took a reserved word: the struct's size and layout stay. */
+	CHECK_EQ(sizeof(struct ipcoff_chan_info), 96);
+	CHECK_EQ(offsetof(struct ipcoff_chan_info, via), 72);
+	CHECK_EQ(offsetof(struct ipcoff_chan_info, reserved), 80);
 	net_name(name, sizeof(name), "127.0.0.1", 1);
 	/* Nobody there yet. */
 	CHECK_EQ(ipcoff_chan_connect(name, IPCOFF_CHAN_QUIET, &c),
