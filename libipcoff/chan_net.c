@@ -75,6 +75,8 @@ static int split(const char *addr, char *host, size_t hlen, char *port,
 			return -EINVAL;
 		p[n - 1] = 0;
 		p++;
+	} else if (strchr(p, ':')) {
+		return -EINVAL;	/* "::1:5" is an address too: IPv6 in [] */
 	}
 	if (snprintf(host, hlen, "%s", p) >= (int)hlen)
 		return -ENAMETOOLONG;

@@ -1238,6 +1238,9 @@ static void test_chan_ipcoff_local(void)
 		 -ECONNREFUSED);
 }
 
+static int recv_byte(struct ipcoff_chan *c, uint8_t *b, size_t cap,
+		     unsigned int flags);
+
 /* What an "ipcoff://" name refuses without rdma, each with its reason. */
 static void test_chan_ipcoff_errors(void)
 {
@@ -1307,6 +1310,25 @@ static void test_chan_ipcoff_errors(void)
 	}
 	/* Only the producer's calls on the producer. */
 	CHECK_EQ(ipcoff_chan_recv(ch, b, sizeof(b), 0), -EINVAL);
+	/* IPv6 in brackets; the port names the channel across families. */
+	{
+		struct ipcoff_chan *p6 = NULL, *c6 = NULL;
+		char v6[96], v4[96];
+
+		net_name(v6, sizeof(v6), "[::1]", 2);
+		net_name(v4, sizeof(v4), "127.0.0.1", 2);
+		CHECK_EQ(ipcoff_chan_create("ipcoff://::1:5", &a, &p6), -EINVAL);
+		REQUIRE(ipcoff_chan_create(v6, &a, &p6) == 0);
+		CHECK_EQ(ipcoff_chan_connect(v4, IPCOFF_CHAN_QUIET, &c6), 0);
+		CHECK_EQ(ipcoff_chan_wait_consumers(p6, 1, 10 * SEC_NS), 0);
+		b[0] = 0x66;
+		CHECK_EQ(ipcoff_chan_send(p6, b, 1, 0), 0);
+		b[0] = 0;
+		if (c6)
+			CHECK_EQ(recv_byte(c6, b, sizeof(b), 0), 0x66);
+		ipcoff_chan_close(c6);
+		ipcoff_chan_close(p6);
+	}
 	/* A plain name with the same text is another channel. */
 	snprintf(plain, sizeof(plain), "%s", name + strlen("ipcoff://"));
 	{
