@@ -85,7 +85,8 @@ static int make_addr(struct local *l, const char *addr)
 
 	memset(&l->sa, 0, sizeof(l->sa));
 	l->sa.sun_family = AF_UNIX;
-	if (strchr(addr, '/')) {
+	/* chan_net.c's names hold "://" and stay abstract. */
+	if (strchr(addr, '/') && !strstr(addr, "://")) {
 		if (n >= sizeof(l->sa.sun_path))
 			return -ENAMETOOLONG;
 		memcpy(l->sa.sun_path, addr, n);
@@ -631,6 +632,7 @@ static void local_info(struct ipcoff_chan *ch, struct ipcoff_chan_info *info)
 	info->engine = l->engine;
 	info->depth = l->depth;
 	info->inline_max = l->inline_max;
+	info->via = IPCOFF_CHAN_VIA_LOCAL;
 	if (l->pool && !ipcoff_pool_info(l->pool, &pi)) {
 		info->consumers = pi.consumers;
 		info->recovered = pi.recovered;

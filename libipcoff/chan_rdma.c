@@ -161,8 +161,11 @@ static int rch_create(struct ipcoff_chan *ch, const char *addr,
 	c->opts.slots = c->depth;
 	c->opts.dead_ms = RCH_DEAD_MS;
 	ret = ipcoff_rdma_listen(c->host, c->port, &c->opts, &c->lis);
-	if (ret)
+	if (ret) {
+		ipcoff_chan_set_error("%s: %s", ch->name,
+				      ipcoff_rdma_strerror());
 		goto err;
+	}
 	ch->priv = c;
 	return 0;
 err:
@@ -335,8 +338,11 @@ static int rch_connect(struct ipcoff_chan *ch, const char *addr)
 	c->opts.dead_ms = RCH_DEAD_MS;
 	ret = ipcoff_rdma_connect(c->host, c->port, &c->opts, RCH_DEAD_MS,
 				  &c->r);
-	if (ret)
+	if (ret) {
+		ipcoff_chan_set_error("%s: %s", ch->name,
+				      ipcoff_rdma_strerror());
 		goto err;
+	}
 	ch->priv = c;
 	return 0;
 err:
@@ -497,6 +503,7 @@ static void rch_info(struct ipcoff_chan *ch, struct ipcoff_chan_info *info)
 	info->engine = c->engine;
 	info->depth = c->depth;
 	info->consumers = ch->producer ? c->ncons : 0;
+	info->via = IPCOFF_CHAN_VIA_RDMA;
 }
 
 static void rch_close(struct ipcoff_chan *ch)

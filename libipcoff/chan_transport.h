@@ -3,8 +3,9 @@
  * libipcoff internals: the seam between the channel calls (channel.c) and
  * what moves a channel's messages. Not installed.
  *
- * A transport is chosen by the channel name's prefix ("rdma://" ...; no
- * prefix is the local transport, chan_local.c: a Hybrid-Coord pool with
+ * A transport is chosen by the channel name's prefix ("rdma://" ...;
+ * "ipcoff://" lets the library choose, chan_net.c; no prefix is the local
+ * transport, chan_local.c: a Hybrid-Coord pool with
  * ipcoff buffers, or with memfd slots where there is no module). Adding
  * one is a struct chan_transport registered with
  * ipcoff_chan_transport_register() (chan_rdma.c does so from
@@ -70,6 +71,22 @@ struct ipcoff_chan {
 };
 
 extern const struct chan_transport chan_local;
+/*
+ * "ipcoff://HOST:PORT": the producer is local and rdma at once, a consumer
+ * is handed to whichever chan_policy.h picks (chan_net.c).
+ */
+extern const struct chan_transport chan_net;
+
+/* The registered transport of @prefix ("rdma://"), or NULL. */
+const struct chan_transport *chan_transport_find(const char *prefix);
+
+/*
+ * The message ipcoff_chan_strerror() returns in this thread, set by a
+ * transport whose create or connect fails with more to say than an errno.
+ * Exported (LIBIPCOFF_PRIVATE) for libipcoff-rdma.a of the same version.
+ */
+void ipcoff_chan_set_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
 
 /*
  * Make names starting with @t->prefix use @t. Exported from libipcoff.so

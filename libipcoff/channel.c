@@ -2,7 +2,8 @@
 /*
  * libipcoff: message channels, the calls. Arguments and flags are checked
  * here; the transport chosen by the name's prefix (chan_transport.h) does
- * the rest. An RDMA transport plugs in as one more table entry.
+ * the rest. An RDMA transport plugs in as one more table entry; names
+ * "ipcoff://" leave the choice between local and rdma to chan_net.c.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -41,11 +42,33 @@ int ipcoff_chan_transport_register(const struct chan_transport *t)
 	return -ENOSPC;
 }
 
-static const struct chan_transport *pick(const char *name,
-					 const char **addr)
+const struct chan_transport *chan_transport_find(const char *prefix)
 {
 	size_t i;
 
+	for (i = 0; i < MAX_REGISTERED; i++) {
+		const struct chan_transport *t =
+			__atomic_load_n(&registered[i], __ATOMIC_ACQUIRE);
+
+		if (!t)
+			break;
+		if (!strcmp(t->prefix, prefix))
+			return t;
+	}
+	return NULL;
+}
+
+static const struct chan_transport *pick(const char *name,
+					 const char **addr)
+{
+	size_t n = strlen(chan_net.prefix);
+	size_t i;
+
+	/* The library's own choice between local and rdma. */
+	if (!strncmp(name, chan_net.prefix, n)) {
+		*addr = name + n;
+		return &chan_net;
+	}
 	for (i = 0; i < MAX_REGISTERED; i++) {
 		const struct chan_transport *t =
 			__atomic_load_n(&registered[i], __ATOMIC_ACQUIRE);
@@ -64,6 +87,32 @@ static const struct chan_transport *pick(const char *name,
 		return NULL;
 	*addr = name;
 	return &chan_local;
+}
+
+/* The last create or connect failure's message, per thread. */
+static __thread char last_error[320];
+
+void ipcoff_chan_set_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	va_end(ap);
+}
+
+const char *ipcoff_chan_strerror(void)
+{
+	return last_error;
+}
+
+/* Unless the transport said more, the failure of @name is its errno's. */
+static int failed(const char *name, int ret)
+{
+	if (ret && !last_error[0])
+		ipcoff_chan_set_error("%s: %s", name ? name : "(null)",
+				      strerror(-ret));
+	return ret;
 }
 
 void chan_log_once(const struct ipcoff_chan *ch, const char *fmt, ...)
@@ -102,7 +151,7 @@ static struct ipcoff_chan *chan_new(const char *name, unsigned int flags)
 	return ch;
 }
 
-int ipcoff_chan_create(const char *name, const struct ipcoff_chan_attr *attr,
+static int chan_create(const char *name, const struct ipcoff_chan_attr *attr,
 		       struct ipcoff_chan **out)
 {
 	const struct chan_transport *t;
@@ -121,7 +170,7 @@ int ipcoff_chan_create(const char *name, const struct ipcoff_chan_attr *attr,
 	    attr->mode > IPCOFF_CHAN_MODE_SHM ||
 	    attr->engine >= IPCOFF_ENGINE_COUNT ||
 	    (attr->flags & ~(IPCOFF_CHAN_NONBLOCK | IPCOFF_CHAN_QUIET |
-			     IPCOFF_CHAN_NO_INLINE)) ||
+			     IPCOFF_CHAN_NO_INLINE | IPCOFF_CHAN_RDMA)) ||
 	    attr->inline_max > IPCOFF_CHAN_INLINE_LIMIT)
 		return -EINVAL;
 	for (i = 0; i < 3; i++)
@@ -145,7 +194,14 @@ int ipcoff_chan_create(const char *name, const struct ipcoff_chan_attr *attr,
 	return 0;
 }
 
-int ipcoff_chan_connect(const char *name, unsigned int flags,
+int ipcoff_chan_create(const char *name, const struct ipcoff_chan_attr *attr,
+		       struct ipcoff_chan **out)
+{
+	last_error[0] = 0;
+	return failed(name, chan_create(name, attr, out));
+}
+
+static int chan_connect(const char *name, unsigned int flags,
 			struct ipcoff_chan **out)
 {
 	const struct chan_transport *t;
@@ -159,7 +215,8 @@ int ipcoff_chan_connect(const char *name, unsigned int flags,
 	ret = name_ok(name);
 	if (ret)
 		return ret;
-	if (flags & ~(IPCOFF_CHAN_NONBLOCK | IPCOFF_CHAN_QUIET))
+	if (flags & ~(IPCOFF_CHAN_NONBLOCK | IPCOFF_CHAN_QUIET |
+		      IPCOFF_CHAN_RDMA | IPCOFF_CHAN_PREFER_RNIC))
 		return -EINVAL;
 	t = pick(name, &addr);
 	if (!t)
@@ -167,6 +224,7 @@ int ipcoff_chan_connect(const char *name, unsigned int flags,
 	ch = chan_new(name, flags);
 	if (!ch)
 		return -ENOMEM;
+	/* chan_net's connect hands @ch on to the transport it picks. */
 	ch->t = t;
 	ret = t->connect(ch, addr);
 	if (ret) {
@@ -175,6 +233,13 @@ int ipcoff_chan_connect(const char *name, unsigned int flags,
 	}
 	*out = ch;
 	return 0;
+}
+
+int ipcoff_chan_connect(const char *name, unsigned int flags,
+			struct ipcoff_chan **out)
+{
+	last_error[0] = 0;
+	return failed(name, chan_connect(name, flags, out));
 }
 
 /* 0 (do not wait) or -1 (as long as it takes), from the flags. */

@@ -246,6 +246,19 @@ struct ipcoff_chan;
 #define IPCOFF_CHAN_NONBLOCK	(1U << 0)	/* every call as DONTWAIT */
 #define IPCOFF_CHAN_QUIET	(1U << 1)	/* no line about the fallback */
 #define IPCOFF_CHAN_NO_INLINE	(1U << 2)	/* every message by the module */
+/*
+ * Names "ipcoff://HOST:PORT" only (LIBIPCOFF_0.6; others ignore both).
+ * Connect: rdma even when HOST is this host (also IPCOFF_CHAN_RDMA=1 in
+ * the environment). Create: the rdma listener is required, not only
+ * added where this host has an RDMA device behind HOST.
+ */
+#define IPCOFF_CHAN_RDMA	(1U << 3)
+/*
+ * Connect: rdma to this host when a real RNIC (not rxe or siw) serves
+ * HOST; the local transport otherwise (also IPCOFF_CHAN_PREFER_RNIC=1 in
+ * the environment).
+ */
+#define IPCOFF_CHAN_PREFER_RNIC	(1U << 4)
 
 /*
  * ipcoff_chan_attr.inline_max 0: messages up to this many bytes travel
@@ -277,8 +290,16 @@ struct ipcoff_chan_msg {
 	uint64_t priv[2];	/* the library's */
 };
 
+/* ipcoff_chan_info.via: the transports a channel handle uses. */
+#define IPCOFF_CHAN_VIA_LOCAL	(1U << 0)	/* "ipcoff" or "shm" */
+#define IPCOFF_CHAN_VIA_RDMA	(1U << 1)	/* "rdma" */
+
 struct ipcoff_chan_info {
-	char transport[16];	/* "ipcoff", "shm" */
+	/*
+	 * "ipcoff", "shm", "rdma"; an "ipcoff://" producer serving both
+	 * kinds of consumers: "ipcoff+rdma" or "shm+rdma".
+	 */
+	char transport[16];
 	unsigned int mode;	/* IPCOFF_CHAN_MODE_*, as created */
 	unsigned int engine;
 	size_t msg_max;
@@ -288,7 +309,9 @@ struct ipcoff_chan_info {
 	uint64_t messages;	/* sent (producer) or received */
 	uint64_t recovered;	/* slots taken back from consumers that left */
 	uint64_t inline_max;	/* messages up to this are memcpy'd inline */
-	uint64_t reserved[3];
+	uint32_t via;		/* IPCOFF_CHAN_VIA_* (0 before LIBIPCOFF_0.6) */
+	uint32_t pad;
+	uint64_t reserved[2];
 };
 
 int ipcoff_chan_create(const char *name, const struct ipcoff_chan_attr *attr,
@@ -318,6 +341,13 @@ void ipcoff_chan_close(struct ipcoff_chan *ch);
  * libnl-route-3.0 libnl-3.0).
  */
 int ipcoff_chan_rdma_enable(void);
+
+/*
+ * LIBIPCOFF_0.6: why the last ipcoff_chan_create() or ipcoff_chan_connect()
+ * of this thread failed, as one line ("" after a success); for
+ * "ipcoff://" names the transport policy's reason.
+ */
+const char *ipcoff_chan_strerror(void);
 
 static inline int ipcoff_has_feature(const struct ipcoff *ipc,
 				     uint64_t feature)

@@ -1971,6 +1971,8 @@ static void test_shared_object_versions(void)
 		{ "ipcoff_copy_region", "LIBIPCOFF_0.1" },
 		{ "ipcoff_wait_cqe", "LIBIPCOFF_0.2" },
 		{ "ipcoff_buf_alloc", "LIBIPCOFF_0.3" },
+		{ "ipcoff_chan_connect", "LIBIPCOFF_0.5" },
+		{ "ipcoff_chan_strerror", "LIBIPCOFF_0.6" },
 	};
 	static const char *const changed[] = {
 		"ipcoff_copy", "ipcoff_submit", "ipcoff_submit_ex",
@@ -2002,6 +2004,9 @@ static void test_shared_object_versions(void)
 		CHECK(dlsym(h, changed[i]) == cur);
 	}
 	CHECK(!dlvsym(h, "ipcoff_submit_inject", "LIBIPCOFF_0.3"));
+	CHECK(!dlvsym(h, "ipcoff_chan_strerror", "LIBIPCOFF_0.5"));
+	/* The policy's functions are the library's own. */
+	CHECK(!dlsym(h, "chan_policy_route"));
 	/* The implementations behind the versions stay internal. */
 	CHECK(!dlsym(h, "ipcoff_copy_0_1"));
 	CHECK(!dlsym(h, "ipcoff_submit_0_4"));

@@ -14,12 +14,16 @@
  * - a stream through the channel API ("rdma://HOST:PORT" channels,
  *   ipcoff_chan_rdma_enable()), every byte checked, the producer's close
  *   seen as EPIPE by the consumer;
+ * - an "ipcoff://HOST:PORT" name: the consumer on the other guest gets rdma
+ *   unasked while one on the producer's guest gets the local transport,
+ *   every byte checked on both.
  * - the consumer's host vanishing mid-stream (its eth0 taken down): the
  *   producer's bounded ECONNRESET from the QP's retry limit.
  */
 #include <arpa/inet.h>
 
 #include "rdma_common.h"
+#include "rdma_chan_net.h"
 
 #define PORT_BASE	18800
 #define DEAD_MS		4000
@@ -297,6 +301,39 @@ TEST_F_TIMEOUT(pair, channel_stream_every_byte, 400)
 	EXPECT_EQ(0, chan_consume(name, max, 200, 9, false, &last));
 	EXPECT_EQ(-EPIPE, last);
 	printf("# consumer: 200 messages through an rdma channel from the other guest, every byte right\n");
+}
+
+/*
+ * An "ipcoff://" name across guests: the consumer's guest is another host,
+ * so the library picks rdma without being asked; the same producer serves
+ * a consumer on its own guest at once, which gets the local transport.
+ * Every byte checked on both, EPIPE at the close.
+ */
+TEST_F_TIMEOUT(pair, ipcoff_name_other_host, 400)
+{
+	size_t max = 128 << 10;
+	char name[128];
+
+	if (!self->consumer) {
+		pid_t c;
+
+		snprintf(name, sizeof(name), "ipcoff://%s:%u", self->ip,
+			 PORT_BASE + 30);
+		c = fork();
+		if (!c)
+			child_exit(net_consume(name, 0, IPCOFF_CHAN_VIA_LOCAL,
+					       max, 100, 14, true));
+		ASSERT_LT(0, c);
+		EXPECT_EQ(0, net_produce(name, 2, IPCOFF_CHAN_VIA_LOCAL |
+					 IPCOFF_CHAN_VIA_RDMA, max, 100, 14));
+		EXPECT_EQ(0, child_result(wait_child(c, 30000)));
+		return;
+	}
+	snprintf(name, sizeof(name), "ipcoff://%s:%u?msg_max=%zu", self->peer,
+		 PORT_BASE + 30, max);
+	EXPECT_EQ(0, net_consume(name, 0, IPCOFF_CHAN_VIA_RDMA, max, 100, 14,
+				 false));
+	printf("# consumer: 100 messages through an ipcoff:// name from the other guest (rdma, chosen), every byte right\n");
 }
 
 /*

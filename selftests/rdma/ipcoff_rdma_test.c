@@ -12,6 +12,8 @@
 #include <poll.h>
 
 #include "rdma_common.h"
+#include "rdma_chan_net.h"
+#include "../../libipcoff/chan_policy.h"
 
 #define PORT_BASE	18700
 #define DEAD_MS		2000
@@ -727,6 +729,163 @@ TEST_F_TIMEOUT(rdma, channel_rdma_not_enabled, 30)
 		child_exit(ipcoff_chan_connect("rdma://10.0.0.1:1", 0, &ch) ==
 			   -EPROTONOSUPPORT ? 0 : 1);
 	EXPECT_EQ(0, child_result(wait_child(p, 20000)));
+}
+
+/* ---- "ipcoff://" names: the library picks local or rdma (issue 10) ---- */
+
+/*
+ * One producer of "ipcoff://eth0's address:PORT", serving both kinds at
+ * once; three consumers on this host: by default (local), asking for rdma
+ * (rdma, through rxe's loopback), and preferring a real RNIC when only
+ * rxe0 is there (local). Every byte checked on each.
+ */
+TEST_F_TIMEOUT(rdma, ipcoff_name_same_host, 300)
+{
+	static const struct {
+		unsigned int flags, via;
+		bool peek;
+	} cons[] = {
+		{ 0, IPCOFF_CHAN_VIA_LOCAL, false },
+		{ IPCOFF_CHAN_RDMA, IPCOFF_CHAN_VIA_RDMA, false },
+		{ IPCOFF_CHAN_PREFER_RNIC, IPCOFF_CHAN_VIA_LOCAL, true },
+	};
+	size_t max = 64 << 10;
+	char name[96], cname[128];
+	pid_t c[3], p;
+	int i, sp;
+
+	snprintf(name, sizeof(name), "ipcoff://%s:%u", self->ip,
+		 PORT_BASE + 30);
+	snprintf(cname, sizeof(cname), "%s?msg_max=%zu", name, max);
+	p = fork();
+	if (!p)
+		child_exit(net_produce(name, 3, IPCOFF_CHAN_VIA_LOCAL |
+				       IPCOFF_CHAN_VIA_RDMA, max, 40, 12));
+	ASSERT_LT(0, p);
+	for (i = 0; i < 3; i++) {
+		c[i] = fork();
+		if (!c[i])
+			child_exit(net_consume(cname, cons[i].flags, cons[i].via,
+					       max, 40, 12, cons[i].peek));
+		ASSERT_LT(0, c[i]);
+	}
+	sp = child_result(wait_child(p, 250000));
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(0, child_result(wait_child(c[i], 30000)))
+			TH_LOG("consumer %d (flags %#x)", i, cons[i].flags);
+	EXPECT_EQ(0, sp);
+}
+
+/* IPCOFF_CHAN_RDMA=1 in the environment asks for rdma as the flag does. */
+TEST_F_TIMEOUT(rdma, ipcoff_name_rdma_by_environment, 200)
+{
+	size_t max = 16 << 10;
+	char name[96], cname[128];
+	pid_t c, p;
+	int sp;
+
+	snprintf(name, sizeof(name), "ipcoff://%s:%u", self->ip,
+		 PORT_BASE + 31);
+	snprintf(cname, sizeof(cname), "%s?msg_max=%zu", name, max);
+	p = fork();
+	if (!p)
+		child_exit(net_produce(name, 1, IPCOFF_CHAN_VIA_LOCAL |
+				       IPCOFF_CHAN_VIA_RDMA, max, 20, 13));
+	ASSERT_LT(0, p);
+	c = fork();
+	if (!c) {
+		setenv("IPCOFF_CHAN_RDMA", "1", 1);
+		child_exit(net_consume(cname, 0, IPCOFF_CHAN_VIA_RDMA, max, 20,
+				       13, false));
+	}
+	ASSERT_LT(0, c);
+	sp = child_result(wait_child(p, 150000));
+	EXPECT_EQ(0, child_result(wait_child(c, 30000)));
+	EXPECT_EQ(0, sp);
+}
+
+/*
+ * The policy's view of this guest's devices: rxe0 on eth0 is software
+ * (so IPCOFF_CHAN_PREFER_RNIC keeps a same-host consumer local), as read
+ * from this kernel's sysfs.
+ */
+TEST_F_TIMEOUT(rdma, ipcoff_name_rxe_is_software, 30)
+{
+	struct chan_rdev d[8];
+	int n, i, found = 0;
+
+	n = chan_rdevs_get(NULL, d, 8);
+	ASSERT_LT(0, n);
+	for (i = 0; i < n && i < 8; i++) {
+		TH_LOG("%s: netdev \"%s\", %s", d[i].name, d[i].netdev,
+		       d[i].hw ? "real" : "software");
+		if (!strcmp(d[i].name, RXE_DEV)) {
+			found = 1;
+			EXPECT_FALSE(d[i].hw);
+			EXPECT_STREQ(RXE_NETDEV, d[i].netdev);
+		}
+	}
+	EXPECT_TRUE(found);
+}
+
+/* A producer without ipcoff_chan_rdma_enable() serves local consumers only. */
+static int net_local_only(const char *ip)
+{
+	struct ipcoff_chan_attr a = {
+		.msg_max = 4096, .depth = 4, .flags = IPCOFF_CHAN_QUIET,
+	};
+	struct ipcoff_chan_info info;
+	struct ipcoff_chan *ch;
+	char name[96];
+	int ret;
+
+	snprintf(name, sizeof(name), "ipcoff://%s:%u", ip, PORT_BASE + 32);
+	ret = ipcoff_chan_create(name, &a, &ch);
+	if (ret)
+		return 1;
+	if (ipcoff_chan_info(ch, &info) || info.via != IPCOFF_CHAN_VIA_LOCAL)
+		return 2;
+	ipcoff_chan_close(ch);
+	/* Required rdma, not enabled: refused, with the reason. */
+	a.flags |= IPCOFF_CHAN_RDMA;
+	ret = ipcoff_chan_create(name, &a, &ch);
+	if (ret != -EPROTONOSUPPORT ||
+	    !strstr(ipcoff_chan_strerror(), "ipcoff_chan_rdma_enable"))
+		return 3;
+	/* Enabled: the same name listens over rdma too. */
+	a.flags &= ~IPCOFF_CHAN_RDMA;
+	if (ipcoff_chan_rdma_enable() || ipcoff_chan_create(name, &a, &ch))
+		return 4;
+	if (ipcoff_chan_info(ch, &info) ||
+	    info.via != (IPCOFF_CHAN_VIA_LOCAL | IPCOFF_CHAN_VIA_RDMA) ||
+	    !strstr(info.transport, "+rdma"))
+		return 5;
+	ipcoff_chan_close(ch);
+	/* On loopback there is no RDMA device: rdma required fails so. */
+	snprintf(name, sizeof(name), "ipcoff://127.0.0.1:%u", PORT_BASE + 33);
+	a.flags |= IPCOFF_CHAN_RDMA;
+	ret = ipcoff_chan_create(name, &a, &ch);
+	if (ret != -ENODEV) {
+		printf("# rdma required on loopback: %s (%s)\n",
+		       strerror(-ret), ipcoff_chan_strerror());
+		return 6;
+	}
+	a.flags &= ~IPCOFF_CHAN_RDMA;
+	if (ipcoff_chan_create(name, &a, &ch) ||
+	    ipcoff_chan_info(ch, &info) || info.via != IPCOFF_CHAN_VIA_LOCAL)
+		return 7;
+	ipcoff_chan_close(ch);
+	return 0;
+}
+
+TEST_F_TIMEOUT(rdma, ipcoff_name_producer_transports, 60)
+{
+	pid_t p = fork();
+
+	if (!p)
+		child_exit(net_local_only(self->ip));
+	ASSERT_LT(0, p);
+	EXPECT_EQ(0, child_result(wait_child(p, 50000)));
 }
 
 TEST_HARNESS_MAIN
