@@ -55,6 +55,7 @@ int ipcoff_dma_chans_get(struct ipcoff_dma_chan **chans, int max, int node);
 void ipcoff_dma_chan_put(struct ipcoff_dma_chan *c);
 void ipcoff_dma_queue_work(struct work_struct *work);
 int ipcoff_dma_nr_chans(void);
+bool ipcoff_dma_have_chans(void);
 int ipcoff_dma_rescan(void);
 void ipcoff_dma_release_all(void);
 int ipcoff_dma_init(void);

@@ -128,6 +128,25 @@ int ipcoff_dma_chans_get(struct ipcoff_dma_chan **chans, int max, int node)
 }
 
 /**
+ * ipcoff_dma_have_chans() - is any channel in rotation?
+ *
+ * Asked by every auto decision: stops at the first usable channel.
+ *
+ * Return: true when a held channel is not broken.
+ */
+bool ipcoff_dma_have_chans(void)
+{
+	bool any = false;
+	int i;
+
+	rcu_read_lock();
+	for (i = 0; i < IPCOFF_DMA_MAX_CHANS && !any; i++)
+		any = ipcoff_dma_chan_usable(rcu_dereference(ipcoff_chans[i]));
+	rcu_read_unlock();
+	return any;
+}
+
+/**
  * ipcoff_dma_nr_chans() - channels in rotation
  *
  * Return: held channels that are not broken.

@@ -493,7 +493,7 @@ static unsigned int ipcoff_dma_timeout_ms(void)
 
 static bool ipcoff_dma_present(void)
 {
-	return ipcoff_dma_nr_chans() > 0;
+	return ipcoff_dma_have_chans();
 }
 
 /* Local iovecs are pinned before submit (needs_pages). */

@@ -331,6 +331,7 @@ void ipcoff_request_complete(struct ipcoff_request *req, int result,
 	else
 		atomic64_inc(&s->requests);
 	atomic_dec(&s->depth);
+	ipcoff_sched_part_done(req);
 	ipcoff_cache_after_copy(req);
 	ipcoff_request_post(req);
 

@@ -41,6 +41,7 @@
  */
 #define IPCOFF_QUEUE_MAX	BIT_ULL(40)
 #define IPCOFF_NS_MAX		BIT_ULL(40)
+#define IPCOFF_Q_SHIFT		20
 #define IPCOFF_FIXED_MAX	1000000000ULL
 #define IPCOFF_BYTE_MAX		10000000ULL
 
@@ -82,6 +83,8 @@ static DEFINE_PER_CPU(struct ipcoff_sched_stat, ipcoff_sched_stats);
  * struct ipcoff_sched_model - the costs decisions are made from
  * @fixed_ns: per engine, nanoseconds a copy costs whatever its size
  * @byte_ps: per engine, picoseconds per byte
+ * @byte_q: the same in nanoseconds << IPCOFF_Q_SHIFT: the submission path
+ *	multiplies and shifts, it does not divide
  * @desc_ns: dma: nanoseconds per descriptor beyond one per page (the two
  *	ends at different offsets within a page)
  * @learn: per engine, whether completions may scale it (nothing pinned)
@@ -90,6 +93,7 @@ static DEFINE_PER_CPU(struct ipcoff_sched_stat, ipcoff_sched_stats);
 struct ipcoff_sched_model {
 	u64 fixed_ns[IPCOFF_ENGINE_COUNT];
 	u64 byte_ps[IPCOFF_ENGINE_COUNT];
+	u64 byte_q[IPCOFF_ENGINE_COUNT];
 	u64 desc_ns;
 	bool learn[IPCOFF_ENGINE_COUNT];
 	struct rcu_head rcu;
@@ -340,6 +344,10 @@ static void ipcoff_sched_publish(void)
 	m->desc_ns = ipcoff_pick_cost(&knob_pin_dma_desc_ns, d,
 				      ipcoff_meas_desc_ns,
 				      IPCOFF_DEFAULT_DESC_NS, &m->learn[d]);
+	m->byte_q[c] = DIV_ROUND_CLOSEST_ULL(m->byte_ps[c] << IPCOFF_Q_SHIFT,
+					     1000);
+	m->byte_q[d] = DIV_ROUND_CLOSEST_ULL(m->byte_ps[d] << IPCOFF_Q_SHIFT,
+					     1000);
 	old = rcu_replace_pointer(ipcoff_model, m,
 				  lockdep_is_held(&ipcoff_sched_lock));
 	if (old)
@@ -376,7 +384,8 @@ static u64 ipcoff_sched_load(u32 id, u64 now)
 	u64 half = knob(&knob_decay_ms) * NSEC_PER_MSEC;
 	u64 n;
 
-	if (now <= stamp)
+	/* Learnt within a half-life (a busy engine): nothing decayed yet. */
+	if (now < stamp + half)
 		return load;
 	n = min_t(u64, div64_u64(now - stamp, half), 32);
 	if (load >= IPCOFF_LOAD_ONE)
@@ -409,7 +418,8 @@ static bool ipcoff_misaligned(const struct ipcoff_request *req)
 static u64 ipcoff_sched_cost(const struct ipcoff_sched_model *m, u32 id,
 			     u64 len, bool misaligned)
 {
-	u64 t = m->fixed_ns[id] + div_u64(len * m->byte_ps[id], 1000);
+	u64 t = m->fixed_ns[id] + mul_u64_u64_shr(len, m->byte_q[id],
+						  IPCOFF_Q_SHIFT);
 
 	if (id == IPCOFF_ENGINE_DMA && misaligned)
 		t += (len >> PAGE_SHIFT) * m->desc_ns;
@@ -432,7 +442,7 @@ static u64 ipcoff_sched_wait(const struct ipcoff_sched_model *m, u32 id,
 			return 0;
 		bytes = div_u64(bytes, num_online_cpus());
 	}
-	return div_u64(bytes * m->byte_ps[id], 1000);
+	return mul_u64_u64_shr(bytes, m->byte_q[id], IPCOFF_Q_SHIFT);
 }
 
 static u64 ipcoff_scale(u64 ns, u64 load)
@@ -522,7 +532,8 @@ static void ipcoff_sched_predict(const struct ipcoff_sched_model *m, u64 len,
 				 struct ipcoff_sched_est *est)
 {
 	const u32 c = IPCOFF_ENGINE_CPU, d = IPCOFF_ENGINE_DMA;
-	u64 now = ktime_get_ns();
+	/* A tick's precision is plenty for decay_ms, and reads no clock. */
+	u64 now = ktime_get_coarse_ns();
 	u64 lc = ipcoff_sched_load(c, now), ld = ipcoff_sched_load(d, now);
 	u64 idle = ipcoff_sched_cost(m, d, len, mis);
 
@@ -695,9 +706,6 @@ void ipcoff_sched_done(struct ipcoff_request *req)
 	struct ipcoff_sched_eng *s;
 	u32 id = req->engine->id;
 
-	if (req->sched & IPCOFF_SCHED_PART &&
-	    atomic_dec_and_test(&req->parent->parts))
-		ipcoff_split_done(req->parent);
 	if (!ipcoff_sched_follows(req->engine))
 		return;
 	s = &ipcoff_seng[id];
@@ -705,6 +713,20 @@ void ipcoff_sched_done(struct ipcoff_request *req)
 	if (!req->pred_ns || req->result || req->ran != id)
 		return;
 	ipcoff_sched_learn(id, req);
+}
+
+/**
+ * ipcoff_sched_part_done() - a request ended, counted in its engine's stats
+ * @req: the request; any context
+ *
+ * The later of a split's two parts completes the whole copy: only now,
+ * so that a waiter woken by it finds both parts in the engines' counters.
+ */
+void ipcoff_sched_part_done(struct ipcoff_request *req)
+{
+	if (req->sched & IPCOFF_SCHED_PART &&
+	    atomic_dec_and_test(&req->parent->parts))
+		ipcoff_split_done(req->parent);
 }
 
 /**

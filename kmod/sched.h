@@ -19,6 +19,7 @@ struct ipcoff_engine *ipcoff_sched_pick(struct ipcoff_request *req);
 bool ipcoff_sched_allowed(u32 id);
 void ipcoff_sched_start(struct ipcoff_request *req);
 void ipcoff_sched_done(struct ipcoff_request *req);
+void ipcoff_sched_part_done(struct ipcoff_request *req);
 void ipcoff_sched_no_sample(struct ipcoff_request *req);
 void ipcoff_sched_engines_changed(void);
 void ipcoff_sched_start_engines(void);

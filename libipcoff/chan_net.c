@@ -84,6 +84,24 @@ static int split(const char *addr, char *host, size_t hlen, char *port,
 }
 
 /*
+ * Both ends' first step: @addr's host and port, and this host's own
+ * addresses into @addrs (returns how many, or -errno with the reason set).
+ */
+static int net_parse(struct ipcoff_chan *ch, const char *addr, char *host,
+		     size_t hlen, char *port, size_t plen,
+		     struct chan_addr *addrs)
+{
+	int ret = split(addr, host, hlen, port, plen);
+
+	if (ret) {
+		ipcoff_chan_set_error("%s: not ipcoff://HOST:PORT with a numeric HOST",
+				      ch->name);
+		return ret;
+	}
+	return chan_addrs_get(addrs, NET_MAX_ADDRS);
+}
+
+/*
  * The local transport's name of the channel at @port: it holds "://",
  * which no plain channel name can (channel.c refuses those), so it never
  * meets a channel made by name; chan_local.c keeps it abstract.
@@ -134,13 +152,8 @@ static int net_create(struct ipcoff_chan *ch, const char *addr,
 	struct net *n;
 	int ret, na;
 
-	ret = split(addr, host, sizeof(host), port, sizeof(port));
-	if (ret) {
-		ipcoff_chan_set_error("%s: not ipcoff://HOST:PORT with a numeric HOST",
-				      ch->name);
-		return ret;
-	}
-	na = chan_addrs_get(addrs, NET_MAX_ADDRS);
+	na = net_parse(ch, addr, host, sizeof(host), port, sizeof(port),
+		       addrs);
 	if (na < 0)
 		return na;
 	ret = chan_host_is_local(host, addrs, (size_t)na, NULL);
@@ -400,13 +413,8 @@ static int net_connect(struct ipcoff_chan *ch, const char *addr)
 	char host[64], port[8], lname[32], why[256];
 	int ret, na, nd;
 
-	ret = split(addr, host, sizeof(host), port, sizeof(port));
-	if (ret) {
-		ipcoff_chan_set_error("%s: not ipcoff://HOST:PORT with a numeric HOST",
-				      ch->name);
-		return ret;
-	}
-	na = chan_addrs_get(addrs, NET_MAX_ADDRS);
+	na = net_parse(ch, addr, host, sizeof(host), port, sizeof(port),
+		       addrs);
 	if (na < 0)
 		return na;
 	nd = chan_rdevs_get(NULL, devs, NET_MAX_DEVS);
