@@ -340,6 +340,8 @@ struct desc *msg_begin(struct chan *ch, struct msg *m);
 int msg_publish(struct chan *ch, struct desc *d, const struct msg *m);
 void msg_from_desc(struct msg *m, struct desc *d);
 void *rx_slot(const struct rx *rx, uint64_t seq);
+void msg_take(const struct rx *rx, struct msg *m, const void *src);
+void rx_ring_release(struct rx *rx, struct msg *m);
 int transport_serves(const struct bench_case *c, char *why, size_t len);
 
 /* ipcoff.c: opening the module for a transport's check (elide.c too). */
@@ -471,6 +473,9 @@ struct run_result {
 int run_case(const struct bench_case *c, struct run_result *r);
 /* --peer: this host's side of an rdma case between two hosts (pair.c). */
 int pair_run_case(const struct bench_case *c, struct run_result *r);
+/* This host's rdma address ($IPCOFF_BENCH_RDMA_ADDR or $ipcoff_ip, without
+ * a /prefix), "" if none (channel.c). */
+const char *rdma_addr(void);
 
 /* ------------------------------------------------------------------ */
 /* Statistics and output (stats.c, json.c, table.c, sysinfo.c)          */

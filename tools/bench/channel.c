@@ -99,7 +99,7 @@ static bool is_rdma(const struct chan *ch)
 }
 
 /* The address rdma channels listen on and connect to, "" if none. */
-static const char *rdma_addr(void)
+const char *rdma_addr(void)
 {
 	static char buf[48];
 	const char *v = getenv("IPCOFF_BENCH_RDMA_ADDR");
@@ -345,28 +345,26 @@ static void chan_rx_close(struct rx *rx)
 	rx->priv = NULL;
 }
 
+/* The data path both share: an ipcoff channel either way. */
+#define CHAN_DATA_OPS				\
+	.tx_open = chan_tx_open,		\
+	.send = chan_send,			\
+	.tx_close = chan_tx_close,		\
+	.rx_open = chan_rx_open,		\
+	.recv = chan_recv,			\
+	.release = chan_release,		\
+	.rx_close = chan_rx_close
+
 const struct transport_ops channel_ops = {
 	.shared_size = sizeof(struct chan_shared),
 	.check = chan_check,
 	.chan_init = chan_chan_init,
-	.tx_open = chan_tx_open,
-	.send = chan_send,
-	.tx_close = chan_tx_close,
-	.rx_open = chan_rx_open,
-	.recv = chan_recv,
-	.release = chan_release,
-	.rx_close = chan_rx_close,
+	CHAN_DATA_OPS,
 };
 
 const struct transport_ops rdma_ops = {
 	.shared_size = sizeof(struct chan_shared),
 	.check = rdma_check,
 	.chan_init = rdma_chan_init,
-	.tx_open = chan_tx_open,
-	.send = chan_send,
-	.tx_close = chan_tx_close,
-	.rx_open = chan_rx_open,
-	.recv = chan_recv,
-	.release = chan_release,
-	.rx_close = chan_rx_close,
+	CHAN_DATA_OPS,
 };

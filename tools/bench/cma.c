@@ -102,12 +102,6 @@ static int cma_recv(struct rx *rx, struct msg *m)
 	return ST_OK;
 }
 
-static void cma_release(struct rx *rx, struct msg *m)
-{
-	(void)m;
-	ring_release(rx->ch->ring);
-}
-
 static void cma_rx_close(struct rx *rx)
 {
 	(void)rx;
@@ -120,6 +114,6 @@ const struct transport_ops cma_ops = {
 	.tx_close = cma_tx_close,
 	.rx_open = cma_rx_open,
 	.recv = cma_recv,
-	.release = cma_release,
+	.release = rx_ring_release,
 	.rx_close = cma_rx_close,
 };

@@ -323,21 +323,8 @@ static int elide_recv(struct rx *rx, struct msg *m)
 	msg_from_desc(m, d);
 	src = s->map + slot_off(rx->ch, m->seq);
 	populate(s, (void *)src, m->len, 0);
-	if (rx->ch->cfg.inplace || !m->len) {
-		m->data = src;
-	} else {
-		void *dst = rx_slot(rx, m->seq);
-
-		memcpy(dst, src, m->len);
-		m->data = dst;
-	}
+	msg_take(rx, m, src);
 	return ST_OK;
-}
-
-static void elide_release(struct rx *rx, struct msg *m)
-{
-	(void)m;
-	ring_release(rx->ch->ring);
 }
 
 static void elide_rx_close(struct rx *rx)
@@ -356,6 +343,6 @@ const struct transport_ops ipcoff_elide_ops = {
 	.tx_close = elide_tx_close,
 	.rx_open = elide_rx_open,
 	.recv = elide_recv,
-	.release = elide_release,
+	.release = rx_ring_release,
 	.rx_close = elide_rx_close,
 };

@@ -327,12 +327,6 @@ static int ipc_recv(struct rx *rx, struct msg *m)
 	return ST_OK;
 }
 
-static void ipc_release(struct rx *rx, struct msg *m)
-{
-	(void)m;
-	ring_release(rx->ch->ring);
-}
-
 static void ipc_rx_close(struct rx *rx)
 {
 	ipc_side_close(rx->priv);
@@ -346,7 +340,7 @@ const struct transport_ops ipcoff_sync_ops = {
 	.tx_close = ipc_tx_close,
 	.rx_open = ipc_rx_open,
 	.recv = ipc_recv,
-	.release = ipc_release,
+	.release = rx_ring_release,
 	.rx_close = ipc_rx_close,
 };
 

@@ -43,21 +43,6 @@ static int is_low(const char *self, const char *peer)
 	return ntohl(a.s_addr) < ntohl(b.s_addr);
 }
 
-static const char *self_addr(void)
-{
-	static char buf[48];
-	const char *v = getenv("IPCOFF_BENCH_RDMA_ADDR");
-	char *slash;
-
-	if (!v || !*v)
-		v = getenv("ipcoff_ip");
-	snprintf(buf, sizeof(buf), "%s", v ? v : "");
-	slash = strchr(buf, '/');
-	if (slash)
-		*slash = 0;
-	return buf;
-}
-
 static int fail(struct run_result *r, int st, const char *what, int err)
 {
 	r->status = st;
@@ -130,7 +115,7 @@ static int stream_side(const struct bench_case *c, struct run_result *r,
 	int ret;
 
 	if (!low) {
-		ret = make(self_addr(), port, c->size, &ch);
+		ret = make(rdma_addr(), port, c->size, &ch);
 		if (!ret)
 			ret = ipcoff_chan_wait_consumers(ch, 1, PAIR_WAIT_NS);
 		if (ret)
@@ -218,7 +203,7 @@ static int pingpong_side(const struct bench_case *c, struct run_result *r,
 	int ret;
 
 	/* Each side produces on its own port; it connects to the other's. */
-	ret = make(self_addr(), port + (low ? 1 : 0), c->size, &out);
+	ret = make(rdma_addr(), port + (low ? 1 : 0), c->size, &out);
 	if (ret)
 		return fail(r, ST_ERROR, "rdma create", ret);
 	r->samples = calloc(opts.max_samples ? opts.max_samples : 1,
@@ -305,7 +290,7 @@ static int pingpong_side(const struct bench_case *c, struct run_result *r,
 int pair_run_case(const struct bench_case *c, struct run_result *r)
 {
 	unsigned int port = PAIR_PORT_BASE + 2 * (pair_runs++ % 2000);
-	bool low = is_low(self_addr(), opts.peer);
+	bool low = is_low(rdma_addr(), opts.peer);
 	unsigned char *buf;
 	int ret;
 

@@ -146,21 +146,8 @@ static int shm_recv(struct rx *rx, struct msg *m)
 
 	msg_from_desc(m, d);
 	src = s->data + (m->seq & (rx->ch->cfg.depth - 1)) * s->stride;
-	if (rx->ch->cfg.inplace || !m->len) {
-		m->data = src;
-	} else {
-		void *dst = rx_slot(rx, m->seq);
-
-		memcpy(dst, src, m->len);
-		m->data = dst;
-	}
+	msg_take(rx, m, src);
 	return ST_OK;
-}
-
-static void shm_release(struct rx *rx, struct msg *m)
-{
-	(void)m;
-	ring_release(rx->ch->ring);
 }
 
 static void shm_rx_close(struct rx *rx)
@@ -176,6 +163,6 @@ const struct transport_ops shm_ops = {
 	.tx_close = shm_tx_close,
 	.rx_open = shm_rx_open,
 	.recv = shm_recv,
-	.release = shm_release,
+	.release = rx_ring_release,
 	.rx_close = shm_rx_close,
 };

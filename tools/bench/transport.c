@@ -118,3 +118,27 @@ void *rx_slot(const struct rx *rx, uint64_t seq)
 	return (char *)rx->area +
 	       (size_t)(seq & (ch->cfg.depth - 1)) * ch->cfg.slot_size;
 }
+
+/*
+ * A received message whose payload is at @src in memory both sides map:
+ * read there in place (or when empty), otherwise copied to rx_slot().
+ */
+void msg_take(const struct rx *rx, struct msg *m, const void *src)
+{
+	void *dst;
+
+	if (rx->ch->cfg.inplace || !m->len) {
+		m->data = src;
+		return;
+	}
+	dst = rx_slot(rx, m->seq);
+	memcpy(dst, src, m->len);
+	m->data = dst;
+}
+
+/* The release of transports that hold nothing beyond the ring's slot. */
+void rx_ring_release(struct rx *rx, struct msg *m)
+{
+	(void)m;
+	ring_release(rx->ch->ring);
+}

@@ -55,6 +55,19 @@ static int too_many_args(int argc, int max)
 	return EX_USAGE;
 }
 
+/* The start of a command that takes no arguments and reads sysfs: check
+ * both, then take the snapshot into *s. */
+static int start_snapshot(struct ctl *c, int argc, struct ipcsys_snapshot *s)
+{
+	int ret = too_many_args(argc, 0);
+
+	if (!ret)
+		ret = ctl_need_module(c);
+	if (!ret)
+		ipcsys_snapshot(c->sysfs, s);
+	return ret;
+}
+
 static const struct ipcsys_engine *find_engine(const struct ipcsys_snapshot *s,
 					       const char *name)
 {
@@ -76,12 +89,9 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 	int ret;
 
 	(void)argv;
-	ret = too_many_args(argc, 0);
-	if (!ret)
-		ret = ctl_need_module(c);
+	ret = start_snapshot(c, argc, &s);
 	if (ret)
 		return ret;
-	ipcsys_snapshot(c->sysfs, &s);
 	/* The device may be root's only: say what sysfs says anyway. */
 	ret = ipcsys_stats(c->dev, &info, NULL);
 	have_info = !ret;
@@ -205,12 +215,9 @@ int cmd_engines(struct ctl *c, int argc, char **argv)
 	int i, ret;
 
 	(void)argv;
-	ret = too_many_args(argc, 0);
-	if (!ret)
-		ret = ctl_need_module(c);
+	ret = start_snapshot(c, argc, &s);
 	if (ret)
 		return ret;
-	ipcsys_snapshot(c->sysfs, &s);
 	have_info = !ipcsys_stats(c->dev, &info, NULL);
 
 	if (c->json)
@@ -262,12 +269,9 @@ int cmd_channels(struct ctl *c, int argc, char **argv)
 	int ret;
 
 	(void)argv;
-	ret = too_many_args(argc, 0);
-	if (!ret)
-		ret = ctl_need_module(c);
+	ret = start_snapshot(c, argc, &s);
 	if (ret)
 		return ret;
-	ipcsys_snapshot(c->sysfs, &s);
 	if (c->json)
 		jw_obj(NULL);
 	print_channels(c, &s);
@@ -363,11 +367,16 @@ static const char *region_flags(uint32_t f, char *buf)
 	return buf;
 }
 
-static int fetch_regions(struct ctl *c, struct ipcoff_region_info **e,
-			 uint32_t *n)
+/* The arguments of regions and pinned ("all" or none), then the regions. */
+static int fetch_regions(struct ctl *c, int argc, char **argv,
+			 struct ipcoff_region_info **e, uint32_t *n)
 {
 	int fd, ret;
 
+	if (argc == 1 && !strcmp(argv[0], "all"))
+		c->all = true;
+	else if ((ret = too_many_args(argc, 0)))
+		return ret;
 	ret = ctl_need_module(c);
 	if (!ret)
 		ret = open_device(c, &fd);
@@ -388,11 +397,7 @@ int cmd_regions(struct ctl *c, int argc, char **argv)
 	uint32_t n, i;
 	int ret;
 
-	if (argc == 1 && !strcmp(argv[0], "all"))
-		c->all = true;
-	else if ((ret = too_many_args(argc, 0)))
-		return ret;
-	ret = fetch_regions(c, &e, &n);
+	ret = fetch_regions(c, argc, argv, &e, &n);
 	if (ret)
 		return ret;
 	if (c->json)
@@ -475,11 +480,7 @@ int cmd_pinned(struct ctl *c, int argc, char **argv)
 	char b[32];
 	int ret;
 
-	if (argc == 1 && !strcmp(argv[0], "all"))
-		c->all = true;
-	else if ((ret = too_many_args(argc, 0)))
-		return ret;
-	ret = fetch_regions(c, &e, &n);
+	ret = fetch_regions(c, argc, argv, &e, &n);
 	if (ret)
 		return ret;
 	ipcsys_snapshot(c->sysfs, &s);

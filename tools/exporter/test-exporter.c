@@ -564,6 +564,19 @@ static const char *lo_v4(void)
 	return want;
 }
 
+/* A port directory @port (its parent made) below @ib, with its state. */
+static void make_ib_port(const char *ib, const char *port, const char *state,
+			 const char *phys_state, const char *link_layer)
+{
+	char d[1024];
+
+	mkdirs(ib, port);
+	snprintf(d, sizeof(d), "%s/%s", ib, port);
+	put(d, "state", "%s\n", state);
+	put(d, "phys_state", "%s\n", phys_state);
+	put(d, "link_layer", "%s\n", link_layer);
+}
+
 /*
  * A made-up /sys/class/infiniband: rxe0 (soft-RoCE, its netdev in
  * "parent" only) on lo, and a hardware device whose driver is named by
@@ -576,15 +589,11 @@ static void make_ib_tree(const char *ib)
 	mkdirs(ib, "");
 	mkdirs(ib, "rxe0");
 	mkdirs(ib, "rxe0/ports");
-	mkdirs(ib, "rxe0/ports/1");
 	snprintf(d, sizeof(d), "%s/rxe0", ib);
 	put(d, "parent", "lo\n");
 	put(d, "node_type", "1: CA\n");
 	put(d, "node_desc", "rxe0 on lo\n");
-	snprintf(d, sizeof(d), "%s/rxe0/ports/1", ib);
-	put(d, "state", "4: ACTIVE\n");
-	put(d, "phys_state", "5: LinkUp\n");
-	put(d, "link_layer", "Ethernet\n");
+	make_ib_port(ib, "rxe0/ports/1", "4: ACTIVE", "5: LinkUp", "Ethernet");
 
 	/* The device and its driver, outside the class directory. */
 	snprintf(hw, sizeof(hw), "%s-hw", ib);
@@ -605,19 +614,13 @@ static void make_ib_tree(const char *ib)
 	put(d, "node_type", "1: CA\n");
 	/* Ports listed out of order on purpose: 10 sorts after 2. */
 	mkdirs(ib, "mlx5_0/ports");
-	mkdirs(ib, "mlx5_0/ports/10");
-	mkdirs(ib, "mlx5_0/ports/2");
+	make_ib_port(ib, "mlx5_0/ports/10", "1: DOWN", "3: Disabled",
+		     "InfiniBand");
+	make_ib_port(ib, "mlx5_0/ports/2", "4: ACTIVE", "5: LinkUp", "Ethernet");
+	snprintf(d, sizeof(d), "%s/mlx5_0/ports/2", ib);
+	put(d, "rate", "100 Gb/sec (4X EDR)\n");
 	mkdirs(ib, "mlx5_0/ports/2/gid_attrs");
 	mkdirs(ib, "mlx5_0/ports/2/gid_attrs/ndevs");
-	snprintf(d, sizeof(d), "%s/mlx5_0/ports/10", ib);
-	put(d, "state", "1: DOWN\n");
-	put(d, "phys_state", "3: Disabled\n");
-	put(d, "link_layer", "InfiniBand\n");
-	snprintf(d, sizeof(d), "%s/mlx5_0/ports/2", ib);
-	put(d, "state", "4: ACTIVE\n");
-	put(d, "phys_state", "5: LinkUp\n");
-	put(d, "link_layer", "Ethernet\n");
-	put(d, "rate", "100 Gb/sec (4X EDR)\n");
 	snprintf(d, sizeof(d), "%s/mlx5_0/ports/2/gid_attrs/ndevs", ib);
 	put(d, "0", "lo\n");
 }
