@@ -1160,52 +1160,25 @@ static ssize_t ipcoff_sched_attr_show(struct device *dev,
 	return sysfs_emit(buf, "%llu\n", a->show(a->arg));
 }
 
-static u64 ipcoff_show_pick(int arg)
+/* A decision counter, @arg its offset in struct ipcoff_sched_stat. */
+static u64 ipcoff_show_count(int arg)
 {
 	u64 sum = 0;
 	int cpu;
 
 	for_each_possible_cpu(cpu)
-		sum += per_cpu(ipcoff_sched_stats.pick[arg], cpu);
+		sum += *(u64 *)((char *)per_cpu_ptr(&ipcoff_sched_stats, cpu) +
+				arg);
 	return sum;
 }
 
-static u64 ipcoff_show_why(int arg)
-{
-	u64 sum = 0;
-	int cpu;
-
-	for_each_possible_cpu(cpu)
-		sum += per_cpu(ipcoff_sched_stats.why[arg], cpu);
-	return sum;
-}
-
-static u64 ipcoff_show_fixed(int arg)
+/* A cost of the model, @arg its offset in struct ipcoff_sched_model. */
+static u64 ipcoff_show_model(int arg)
 {
 	u64 v;
 
 	rcu_read_lock();
-	v = rcu_dereference(ipcoff_model)->fixed_ns[arg];
-	rcu_read_unlock();
-	return v;
-}
-
-static u64 ipcoff_show_byte(int arg)
-{
-	u64 v;
-
-	rcu_read_lock();
-	v = rcu_dereference(ipcoff_model)->byte_ps[arg];
-	rcu_read_unlock();
-	return v;
-}
-
-static u64 ipcoff_show_desc(int arg)
-{
-	u64 v;
-
-	rcu_read_lock();
-	v = rcu_dereference(ipcoff_model)->desc_ns;
+	v = *(const u64 *)((const char *)rcu_dereference(ipcoff_model) + arg);
 	rcu_read_unlock();
 	return v;
 }
@@ -1273,41 +1246,62 @@ static u64 ipcoff_show_calib_error(int arg)
 	return READ_ONCE(ipcoff_calib_error);
 }
 
-#define IPCOFF_SCHED_RO(_name, _show, _arg)				\
-	static struct ipcoff_sched_attr sattr_##_name = {		\
-		.attr = __ATTR(_name, 0444, ipcoff_sched_attr_show, NULL), \
-		.show = _show, .arg = _arg,				\
-	}
+#define IPCOFF_SCHED_FILE(_name, _show, _arg) {			\
+	.attr = __ATTR(_name, 0444, ipcoff_sched_attr_show, NULL),	\
+	.show = _show, .arg = _arg,					\
+}
 
-IPCOFF_SCHED_RO(decisions_cpu, ipcoff_show_pick, IPCOFF_PICK_CPU);
-IPCOFF_SCHED_RO(decisions_dma, ipcoff_show_pick, IPCOFF_PICK_DMA);
-IPCOFF_SCHED_RO(decisions_elide, ipcoff_show_pick, IPCOFF_PICK_ELIDE);
-IPCOFF_SCHED_RO(decisions_hybrid, ipcoff_show_pick, IPCOFF_PICK_HYBRID);
-IPCOFF_SCHED_RO(reason_elide, ipcoff_show_why, IPCOFF_WHY_ELIDE);
-IPCOFF_SCHED_RO(reason_unavailable, ipcoff_show_why, IPCOFF_WHY_UNAVAILABLE);
-IPCOFF_SCHED_RO(reason_threshold, ipcoff_show_why, IPCOFF_WHY_THRESHOLD);
-IPCOFF_SCHED_RO(reason_cost, ipcoff_show_why, IPCOFF_WHY_COST);
-IPCOFF_SCHED_RO(reason_queue, ipcoff_show_why, IPCOFF_WHY_QUEUE);
-IPCOFF_SCHED_RO(reason_hint_cpu, ipcoff_show_why, IPCOFF_WHY_HINT_CPU);
-IPCOFF_SCHED_RO(reason_hint_throughput, ipcoff_show_why,
-		IPCOFF_WHY_HINT_THROUGHPUT);
-IPCOFF_SCHED_RO(reason_hybrid, ipcoff_show_why, IPCOFF_WHY_HYBRID);
-IPCOFF_SCHED_RO(cpu_fixed_ns, ipcoff_show_fixed, IPCOFF_ENGINE_CPU);
-IPCOFF_SCHED_RO(cpu_byte_ps, ipcoff_show_byte, IPCOFF_ENGINE_CPU);
-IPCOFF_SCHED_RO(cpu_load, ipcoff_show_load, IPCOFF_ENGINE_CPU);
-IPCOFF_SCHED_RO(cpu_queued, ipcoff_show_inflight, IPCOFF_ENGINE_CPU);
-IPCOFF_SCHED_RO(dma_fixed_ns, ipcoff_show_fixed, IPCOFF_ENGINE_DMA);
-IPCOFF_SCHED_RO(dma_byte_ps, ipcoff_show_byte, IPCOFF_ENGINE_DMA);
-IPCOFF_SCHED_RO(dma_desc_ns, ipcoff_show_desc, IPCOFF_ENGINE_DMA);
-IPCOFF_SCHED_RO(dma_load, ipcoff_show_load, IPCOFF_ENGINE_DMA);
-IPCOFF_SCHED_RO(dma_queued, ipcoff_show_inflight, IPCOFF_ENGINE_DMA);
-IPCOFF_SCHED_RO(hybrid_load, ipcoff_show_load, IPCOFF_SPLIT);
-IPCOFF_SCHED_RO(crossover_dma, ipcoff_show_crossover, 0);
-IPCOFF_SCHED_RO(crossover_hybrid, ipcoff_show_crossover_hybrid, 0);
-IPCOFF_SCHED_RO(calibrations, ipcoff_show_calibrations, 0);
-IPCOFF_SCHED_RO(calib_error, ipcoff_show_calib_error, 0);
+#define STAT(f)		offsetof(struct ipcoff_sched_stat, f)
+#define MODEL(f)	offsetof(struct ipcoff_sched_model, f)
 
-static struct attribute *ipcoff_sched_attrs[] = {
+/* The read-only files: name, what reads it, which value. */
+static struct ipcoff_sched_attr ipcoff_sched_files[] = {
+	IPCOFF_SCHED_FILE(decisions_cpu, ipcoff_show_count,
+			  STAT(pick[IPCOFF_PICK_CPU])),
+	IPCOFF_SCHED_FILE(decisions_dma, ipcoff_show_count,
+			  STAT(pick[IPCOFF_PICK_DMA])),
+	IPCOFF_SCHED_FILE(decisions_elide, ipcoff_show_count,
+			  STAT(pick[IPCOFF_PICK_ELIDE])),
+	IPCOFF_SCHED_FILE(decisions_hybrid, ipcoff_show_count,
+			  STAT(pick[IPCOFF_PICK_HYBRID])),
+	IPCOFF_SCHED_FILE(reason_elide, ipcoff_show_count,
+			  STAT(why[IPCOFF_WHY_ELIDE])),
+	IPCOFF_SCHED_FILE(reason_unavailable, ipcoff_show_count,
+			  STAT(why[IPCOFF_WHY_UNAVAILABLE])),
+	IPCOFF_SCHED_FILE(reason_threshold, ipcoff_show_count,
+			  STAT(why[IPCOFF_WHY_THRESHOLD])),
+	IPCOFF_SCHED_FILE(reason_cost, ipcoff_show_count,
+			  STAT(why[IPCOFF_WHY_COST])),
+	IPCOFF_SCHED_FILE(reason_queue, ipcoff_show_count,
+			  STAT(why[IPCOFF_WHY_QUEUE])),
+	IPCOFF_SCHED_FILE(reason_hint_cpu, ipcoff_show_count,
+			  STAT(why[IPCOFF_WHY_HINT_CPU])),
+	IPCOFF_SCHED_FILE(reason_hint_throughput, ipcoff_show_count,
+			  STAT(why[IPCOFF_WHY_HINT_THROUGHPUT])),
+	IPCOFF_SCHED_FILE(reason_hybrid, ipcoff_show_count,
+			  STAT(why[IPCOFF_WHY_HYBRID])),
+	IPCOFF_SCHED_FILE(cpu_fixed_ns, ipcoff_show_model,
+			  MODEL(fixed_ns[IPCOFF_ENGINE_CPU])),
+	IPCOFF_SCHED_FILE(cpu_byte_ps, ipcoff_show_model,
+			  MODEL(byte_ps[IPCOFF_ENGINE_CPU])),
+	IPCOFF_SCHED_FILE(cpu_load, ipcoff_show_load, IPCOFF_ENGINE_CPU),
+	IPCOFF_SCHED_FILE(cpu_queued, ipcoff_show_inflight, IPCOFF_ENGINE_CPU),
+	IPCOFF_SCHED_FILE(dma_fixed_ns, ipcoff_show_model,
+			  MODEL(fixed_ns[IPCOFF_ENGINE_DMA])),
+	IPCOFF_SCHED_FILE(dma_byte_ps, ipcoff_show_model,
+			  MODEL(byte_ps[IPCOFF_ENGINE_DMA])),
+	IPCOFF_SCHED_FILE(dma_desc_ns, ipcoff_show_model, MODEL(desc_ns)),
+	IPCOFF_SCHED_FILE(dma_load, ipcoff_show_load, IPCOFF_ENGINE_DMA),
+	IPCOFF_SCHED_FILE(dma_queued, ipcoff_show_inflight, IPCOFF_ENGINE_DMA),
+	IPCOFF_SCHED_FILE(hybrid_load, ipcoff_show_load, IPCOFF_SPLIT),
+	IPCOFF_SCHED_FILE(crossover_dma, ipcoff_show_crossover, 0),
+	IPCOFF_SCHED_FILE(crossover_hybrid, ipcoff_show_crossover_hybrid, 0),
+	IPCOFF_SCHED_FILE(calibrations, ipcoff_show_calibrations, 0),
+	IPCOFF_SCHED_FILE(calib_error, ipcoff_show_calib_error, 0),
+};
+
+/* The knobs' files (read-write) and recalibrate, then the table's. */
+static struct attribute *ipcoff_sched_knob_attrs[] = {
 	&knob_dma_auto_min.attr.attr,
 	&knob_dma.attr.attr,
 	&knob_elide.attr.attr,
@@ -1328,34 +1322,22 @@ static struct attribute *ipcoff_sched_attrs[] = {
 	&knob_pin_dma_fixed_ns.attr.attr,
 	&knob_pin_dma_byte_ps.attr.attr,
 	&knob_pin_dma_desc_ns.attr.attr,
-	&sattr_decisions_cpu.attr.attr,
-	&sattr_decisions_dma.attr.attr,
-	&sattr_decisions_elide.attr.attr,
-	&sattr_decisions_hybrid.attr.attr,
-	&sattr_reason_elide.attr.attr,
-	&sattr_reason_unavailable.attr.attr,
-	&sattr_reason_threshold.attr.attr,
-	&sattr_reason_cost.attr.attr,
-	&sattr_reason_queue.attr.attr,
-	&sattr_reason_hint_cpu.attr.attr,
-	&sattr_reason_hint_throughput.attr.attr,
-	&sattr_reason_hybrid.attr.attr,
-	&sattr_cpu_fixed_ns.attr.attr,
-	&sattr_cpu_byte_ps.attr.attr,
-	&sattr_cpu_load.attr.attr,
-	&sattr_cpu_queued.attr.attr,
-	&sattr_dma_fixed_ns.attr.attr,
-	&sattr_dma_byte_ps.attr.attr,
-	&sattr_dma_desc_ns.attr.attr,
-	&sattr_dma_load.attr.attr,
-	&sattr_dma_queued.attr.attr,
-	&sattr_hybrid_load.attr.attr,
-	&sattr_crossover_dma.attr.attr,
-	&sattr_crossover_hybrid.attr.attr,
-	&sattr_calibrations.attr.attr,
-	&sattr_calib_error.attr.attr,
-	NULL,
 };
+
+/* Filled by ipcoff_sched_init(), before the device registers the group. */
+static struct attribute *ipcoff_sched_attrs[ARRAY_SIZE(ipcoff_sched_knob_attrs) +
+					   ARRAY_SIZE(ipcoff_sched_files) + 1];
+
+static void ipcoff_sched_attrs_fill(void)
+{
+	const size_t nk = ARRAY_SIZE(ipcoff_sched_knob_attrs);
+	size_t i;
+
+	for (i = 0; i < nk; i++)
+		ipcoff_sched_attrs[i] = ipcoff_sched_knob_attrs[i];
+	for (i = 0; i < ARRAY_SIZE(ipcoff_sched_files); i++)
+		ipcoff_sched_attrs[nk + i] = &ipcoff_sched_files[i].attr.attr;
+}
 
 /* Knobs, model and decisions in /sys/class/misc/ipcoff/sched/. */
 const struct attribute_group ipcoff_sched_group = {
@@ -1392,6 +1374,7 @@ int ipcoff_sched_init(void)
 
 	for (i = 0; i < IPCOFF_ENGINE_COUNT; i++)
 		atomic64_set(&ipcoff_seng[i].inflight, 0);
+	ipcoff_sched_attrs_fill();
 	ipcoff_sched_unlearn();
 	mutex_lock(&ipcoff_sched_lock);
 	ipcoff_sched_publish();
