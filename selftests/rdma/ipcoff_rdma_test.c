@@ -201,6 +201,21 @@ static int consume(const char *ip, uint16_t port, uint64_t s, int count,
 	return 0;
 }
 
+/*
+ * Every producer's first step: connect to the consumer at @ip:@port with
+ * small_opts, retrying for 30 s while it does not listen yet; the reason
+ * on stderr when that fails.
+ */
+static int producer_connect(const char *ip, uint16_t port,
+			    struct ipcoff_rdma **r)
+{
+	int ret = connect_retry(ip, port, &small_opts, 30000, r);
+
+	if (ret)
+		fprintf(stderr, "producer: connect: %s\n", ipcoff_rdma_strerror());
+	return ret;
+}
+
 /* Sends until @count or the first error; returns the count sent. */
 static int produce(struct ipcoff_rdma *r, uint64_t s, int count, int *err)
 {
@@ -236,11 +251,8 @@ static int producer(const char *ip, uint16_t port, uint64_t s, int count)
 	struct ipcoff_rdma *r;
 	int ret, n;
 
-	ret = connect_retry(ip, port, &small_opts, 30000, &r);
-	if (ret) {
-		fprintf(stderr, "producer: connect: %s\n", ipcoff_rdma_strerror());
+	if (producer_connect(ip, port, &r))
 		return 20;
-	}
 	ipcoff_rdma_info(r, &info);
 	printf("# producer: %s port %u, %zu-byte messages, %u credits, qp timeout %u retry %u\n",
 	       info.ibdev, info.port, info.msg_max, info.credits, info.timeout,
@@ -260,29 +272,35 @@ static int producer(const char *ip, uint16_t port, uint64_t s, int count)
 static pid_t spawn_consumer(const char *ip, uint16_t port, uint64_t s, int count,
 			    int die_after, int delay)
 {
-	pid_t pid = fork();
+	return fork_child(consume(ip, port, s, count, die_after, delay));
+}
 
-	if (!pid)
-		child_exit(consume(ip, port, s, count, die_after, delay));
-	return pid;
+/*
+ * The end of a test with two children: reap @a within @a_ms, then @b
+ * within @b_ms (the one that should end first goes first, so the other's
+ * bound starts only then), and expect their results, @a's first.
+ */
+static void expect_children(struct __test_metadata *_metadata,
+			    pid_t a, int a_ms, int want_a,
+			    pid_t b, int b_ms, int want_b)
+{
+	int ra = child_result(wait_child(a, a_ms));
+	int rb = child_result(wait_child(b, b_ms));
+
+	EXPECT_EQ(want_a, ra);
+	EXPECT_EQ(want_b, rb);
 }
 
 TEST_F_TIMEOUT(rdma, stream_every_byte, 240)
 {
 	uint16_t port = PORT_BASE + 1;
 	pid_t c, p;
-	int sc, sp;
 
 	c = spawn_consumer(self->ip, port, 1, 300, 0, 0);
 	ASSERT_LT(0, c);
-	p = fork();
-	if (!p)
-		child_exit(producer(self->ip, port, 1, 300));
+	p = fork_child(producer(self->ip, port, 1, 300));
 	ASSERT_LT(0, p);
-	sp = child_result(wait_child(p, 200000));
-	sc = child_result(wait_child(c, 10000));
-	EXPECT_EQ(0, sp);
-	EXPECT_EQ(0, sc);
+	expect_children(_metadata, p, 200000, 0, c, 10000, 0);
 }
 
 /*
@@ -295,11 +313,8 @@ static int producer_credits(const char *ip, uint16_t port)
 	struct ipcoff_rdma *r;
 	int n = 0, ret;
 
-	ret = connect_retry(ip, port, &small_opts, 30000, &r);
-	if (ret) {
-		fprintf(stderr, "producer: connect: %s\n", ipcoff_rdma_strerror());
+	if (producer_connect(ip, port, &r))
 		return 20;
-	}
 	for (;;) {
 		size_t len = msg_len_of(2, n, small_opts.msg_max);
 		void *slot;
@@ -334,18 +349,12 @@ TEST_F_TIMEOUT(rdma, credits_bound_the_producer, 120)
 {
 	uint16_t port = PORT_BASE + 2;
 	pid_t c, p;
-	int sc, sp;
 
 	/* The consumer waits 3 s after the connection before it reads. */
 	c = spawn_consumer(self->ip, port, 2, 40, 0, 3000);
 	ASSERT_LT(0, c);
-	p = fork();
-	if (!p)
-		child_exit(producer_credits(self->ip, port));
-	sp = child_result(wait_child(p, 90000));
-	sc = child_result(wait_child(c, 10000));
-	EXPECT_EQ(0, sp);
-	EXPECT_EQ(0, sc);
+	p = fork_child(producer_credits(self->ip, port));
+	expect_children(_metadata, p, 90000, 0, c, 10000, 0);
 }
 
 /*
@@ -358,11 +367,8 @@ static int producer_sees_death(const char *ip, uint16_t port, int min_sent)
 	struct ipcoff_rdma *r;
 	int ret, n;
 
-	ret = connect_retry(ip, port, &small_opts, 30000, &r);
-	if (ret) {
-		fprintf(stderr, "producer: connect: %s\n", ipcoff_rdma_strerror());
+	if (producer_connect(ip, port, &r))
 		return 20;
-	}
 	for (n = 0; n < 100000; n++) {
 		size_t len = msg_len_of(3, n, small_opts.msg_max);
 		void *slot;
@@ -399,17 +405,12 @@ TEST_F_TIMEOUT(rdma, consumer_killed_mid_stream, 120)
 {
 	uint16_t port = PORT_BASE + 3;
 	pid_t c, p;
-	int sc, sp;
 
 	c = spawn_consumer(self->ip, port, 3, 100000, 20, 0);
 	ASSERT_LT(0, c);
-	p = fork();
-	if (!p)
-		child_exit(producer_sees_death(self->ip, port, 20));
-	sc = child_result(wait_child(c, 60000));
-	sp = child_result(wait_child(p, 60000));
-	EXPECT_EQ(100 + SIGKILL, sc);
-	EXPECT_EQ(0, sp);
+	p = fork_child(producer_sees_death(self->ip, port, 20));
+	/* The consumer kills itself first: reap it first. */
+	expect_children(_metadata, c, 60000, 100 + SIGKILL, p, 60000, 0);
 }
 
 /* The producer dies after 10: the consumer gets those 10, then ECONNRESET. */
@@ -418,8 +419,7 @@ static int producer_dies(const char *ip, uint16_t port)
 	struct ipcoff_rdma *r;
 	int ret;
 
-	ret = connect_retry(ip, port, &small_opts, 30000, &r);
-	if (ret)
+	if (producer_connect(ip, port, &r))
 		return 20;
 	produce(r, 4, 10, &ret);
 	if (ret)
@@ -464,28 +464,16 @@ TEST_F_TIMEOUT(rdma, producer_killed_mid_stream, 120)
 {
 	uint16_t port = PORT_BASE + 4;
 	pid_t c, p;
-	int sc, sp;
 
-	c = fork();
-	if (!c)
-		child_exit(consumer_sees_death(self->ip, port));
-	p = fork();
-	if (!p)
-		child_exit(producer_dies(self->ip, port));
-	sp = child_result(wait_child(p, 60000));
-	sc = child_result(wait_child(c, 60000));
-	EXPECT_EQ(100 + SIGKILL, sp);
-	EXPECT_EQ(0, sc);
+	c = fork_child(consumer_sees_death(self->ip, port));
+	p = fork_child(producer_dies(self->ip, port));
+	expect_children(_metadata, p, 60000, 100 + SIGKILL, c, 60000, 0);
 }
 
 /* Runs @fn in a fresh child (no rdma-core state), returns its result. */
 static int in_child(int (*fn)(const char *ip), const char *ip, int ms)
 {
-	pid_t pid = fork();
-
-	if (!pid)
-		child_exit(fn(ip));
-	return child_result(wait_child(pid, ms));
+	return child_result(wait_child(fork_child(fn(ip)), ms));
 }
 
 static int expect_err(const char *what, int got, int want, int64_t t0,
@@ -667,9 +655,7 @@ TEST_F_TIMEOUT(rdma, channel_one_to_two, 240)
 
 	snprintf(name, sizeof(name), "rdma://%s:%u?msg_max=%zu", self->ip,
 		 PORT_BASE + 20, max);
-	p = fork();
-	if (!p)
-		child_exit(chan_produce(name, 2, max, 60, 11));
+	p = fork_child(chan_produce(name, 2, max, 60, 11));
 	for (i = 0; i < 2; i++) {
 		c[i] = chan_consumer_child(name, max, 60, i, -EPIPE);
 		ASSERT_LT(0, c[i]);
@@ -757,16 +743,13 @@ TEST_F_TIMEOUT(rdma, ipcoff_name_same_host, 300)
 	snprintf(name, sizeof(name), "ipcoff://%s:%u", self->ip,
 		 PORT_BASE + 30);
 	snprintf(cname, sizeof(cname), "%s?msg_max=%zu", name, max);
-	p = fork();
-	if (!p)
-		child_exit(net_produce(name, 3, IPCOFF_CHAN_VIA_LOCAL |
-				       IPCOFF_CHAN_VIA_RDMA, max, 40, 12));
+	p = fork_child(net_produce(name, 3, IPCOFF_CHAN_VIA_LOCAL |
+				   IPCOFF_CHAN_VIA_RDMA, max, 40, 12));
 	ASSERT_LT(0, p);
 	for (i = 0; i < 3; i++) {
-		c[i] = fork();
-		if (!c[i])
-			child_exit(net_consume(cname, cons[i].flags, cons[i].via,
-					       max, 40, 12, cons[i].peek));
+		c[i] = fork_child(net_consume(cname, cons[i].flags,
+					      cons[i].via, max, 40, 12,
+					      cons[i].peek));
 		ASSERT_LT(0, c[i]);
 	}
 	sp = child_result(wait_child(p, 250000));
@@ -787,10 +770,8 @@ TEST_F_TIMEOUT(rdma, ipcoff_name_rdma_by_environment, 200)
 	snprintf(name, sizeof(name), "ipcoff://%s:%u", self->ip,
 		 PORT_BASE + 31);
 	snprintf(cname, sizeof(cname), "%s?msg_max=%zu", name, max);
-	p = fork();
-	if (!p)
-		child_exit(net_produce(name, 1, IPCOFF_CHAN_VIA_LOCAL |
-				       IPCOFF_CHAN_VIA_RDMA, max, 20, 13));
+	p = fork_child(net_produce(name, 1, IPCOFF_CHAN_VIA_LOCAL |
+				   IPCOFF_CHAN_VIA_RDMA, max, 20, 13));
 	ASSERT_LT(0, p);
 	c = fork();
 	if (!c) {

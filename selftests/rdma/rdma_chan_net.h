@@ -15,22 +15,14 @@ static inline int net_produce(const char *name, unsigned int consumers,
 			      unsigned int want_via, size_t max, int count,
 			      uint64_t s)
 {
-	struct ipcoff_chan_attr a = {
-		.msg_max = max, .depth = 4, .flags = IPCOFF_CHAN_QUIET,
-	};
 	struct ipcoff_chan_info info;
 	struct ipcoff_chan *ch;
-	char *buf = malloc(max);
+	char *buf;
 	int n, ret;
 
-	if (!buf || ipcoff_chan_rdma_enable())
-		return 50;
-	ret = ipcoff_chan_create(name, &a, &ch);
-	if (ret) {
-		printf("# create %s: %s (%s)\n", name, strerror(-ret),
-		       ipcoff_chan_strerror());
-		return 51;
-	}
+	ret = chan_producer_open(name, max, 50, ipcoff_chan_strerror, &ch, &buf);
+	if (ret)
+		return ret;
 	if (ipcoff_chan_info(ch, &info) || info.via != want_via) {
 		printf("# producer %s: transport %s, via %#x, want %#x\n", name,
 		       info.transport, info.via, want_via);
@@ -74,28 +66,16 @@ static inline int net_consume(const char *name, unsigned int flags,
 			      unsigned int want_via, size_t max, int count,
 			      uint64_t s, bool peek)
 {
-	int64_t end = mono_ms() + 180000;
 	struct ipcoff_chan_info info;
 	struct ipcoff_chan *ch;
-	char *buf = malloc(max);
+	char *buf;
 	ssize_t len;
 	int n, ret;
 
-	if (!buf || ipcoff_chan_rdma_enable())
-		return 60;
-	for (;;) {
-		ret = ipcoff_chan_connect(name, IPCOFF_CHAN_QUIET | flags, &ch);
-		if (!ret || mono_ms() > end ||
-		    (ret != -ECONNREFUSED && ret != -EHOSTUNREACH &&
-		     ret != -ETIMEDOUT))
-			break;
-		usleep(200000);
-	}
-	if (ret) {
-		printf("# connect %s: %s (%s)\n", name, strerror(-ret),
-		       ipcoff_chan_strerror());
-		return 61;
-	}
+	ret = chan_consumer_open(name, flags, max, 60, ipcoff_chan_strerror,
+				 &ch, &buf);
+	if (ret)
+		return ret;
 	if (ipcoff_chan_info(ch, &info) || info.via != want_via ||
 	    info.producer) {
 		printf("# consumer %s: transport %s, via %#x, want %#x\n", name,

@@ -164,6 +164,19 @@ static inline void __attribute__((noreturn)) child_exit(int rc)
 	_exit(rc);
 }
 
+/*
+ * Forks a child that runs @call and exits with its result (child_exit);
+ * the child's pid, or -1, in the parent. One spelling for every test's
+ * fork-and-run, so that each child ends the same way.
+ */
+#define fork_child(call) ({					\
+	pid_t __pid = fork();					\
+								\
+	if (!__pid)						\
+		child_exit(call);				\
+	__pid;							\
+})
+
 /* Wait for @pid at most @ms; kill it after that.  Its wait status, or -1. */
 static inline int wait_child(pid_t pid, int ms)
 {
@@ -213,6 +226,65 @@ static inline int connect_retry(const char *addr, uint16_t port,
 }
 
 /*
+ * The start both producers share (chan_produce here, net_produce in
+ * rdma_chan_net.h): a buffer of @max bytes in *@buf, rdma enabled, channel
+ * @name created in *@ch. 0, or @step (no buffer, or rdma not enabled) or
+ * @step + 1 (create failed: a "#" line with @why()'s detail), so that each
+ * caller keeps its own step numbers and error source.
+ */
+static inline int chan_producer_open(const char *name, size_t max, int step,
+				     const char *(*why)(void),
+				     struct ipcoff_chan **ch, char **buf)
+{
+	struct ipcoff_chan_attr a = {
+		.msg_max = max, .depth = 4, .flags = IPCOFF_CHAN_QUIET,
+	};
+	int ret;
+
+	*buf = malloc(max);
+	if (!*buf || ipcoff_chan_rdma_enable())
+		return step;
+	ret = ipcoff_chan_create(name, &a, ch);
+	if (ret) {
+		printf("# create %s: %s (%s)\n", name, strerror(-ret), why());
+		return step + 1;
+	}
+	return 0;
+}
+
+/*
+ * The consumers' counterpart (chan_consume, net_consume): a buffer of @max
+ * bytes, rdma enabled, then connect to @name with IPCOFF_CHAN_QUIET | @flags
+ * until the producer is there (it may not listen yet, or its guest still
+ * boots) or 180 s have passed. 0, @step or @step + 1 as above.
+ */
+static inline int chan_consumer_open(const char *name, unsigned int flags,
+				     size_t max, int step,
+				     const char *(*why)(void),
+				     struct ipcoff_chan **ch, char **buf)
+{
+	int64_t end = mono_ms() + 180000;
+	int ret;
+
+	*buf = malloc(max);
+	if (!*buf || ipcoff_chan_rdma_enable())
+		return step;
+	for (;;) {
+		ret = ipcoff_chan_connect(name, IPCOFF_CHAN_QUIET | flags, ch);
+		if (!ret || mono_ms() > end ||
+		    (ret != -ECONNREFUSED && ret != -EHOSTUNREACH &&
+		     ret != -ETIMEDOUT))
+			break;
+		usleep(200000);
+	}
+	if (ret) {
+		printf("# connect %s: %s (%s)\n", name, strerror(-ret), why());
+		return step + 1;
+	}
+	return 0;
+}
+
+/*
  * Channels over rdma (ipcoff_chan_* with "rdma://HOST:PORT"): the producer
  * sends @count messages of stream @s, gathered from two pieces; consumer
  * @peek reads them in place, else copies them out. Both return 0 or the
@@ -221,22 +293,14 @@ static inline int connect_retry(const char *addr, uint16_t port,
 static inline int chan_produce(const char *name, unsigned int consumers,
 			       size_t max, int count, uint64_t s)
 {
-	struct ipcoff_chan_attr a = {
-		.msg_max = max, .depth = 4, .flags = IPCOFF_CHAN_QUIET,
-	};
 	struct ipcoff_chan_info info;
 	struct ipcoff_chan *ch;
-	char *buf = malloc(max);
+	char *buf;
 	int n, ret;
 
-	if (!buf || ipcoff_chan_rdma_enable())
-		return 30;
-	ret = ipcoff_chan_create(name, &a, &ch);
-	if (ret) {
-		printf("# create %s: %s (%s)\n", name, strerror(-ret),
-		       ipcoff_rdma_strerror());
-		return 31;
-	}
+	ret = chan_producer_open(name, max, 30, ipcoff_rdma_strerror, &ch, &buf);
+	if (ret)
+		return ret;
 	if (ipcoff_chan_wait_consumers(ch, consumers, 180000000000LL))
 		return 32;
 	if (ipcoff_chan_info(ch, &info) || strcmp(info.transport, "rdma") ||
@@ -264,27 +328,14 @@ static inline int chan_produce(const char *name, unsigned int consumers,
 static inline int chan_consume(const char *name, size_t max, int count,
 			       uint64_t s, bool peek, int *last)
 {
-	int64_t end = mono_ms() + 180000;
 	struct ipcoff_chan *ch;
-	char *buf = malloc(max);
+	char *buf;
 	int n, ret;
 
-	if (!buf || ipcoff_chan_rdma_enable())
-		return 40;
-	/* The producer may not listen yet (or its guest still boots). */
-	for (;;) {
-		ret = ipcoff_chan_connect(name, IPCOFF_CHAN_QUIET, &ch);
-		if (!ret || mono_ms() > end ||
-		    (ret != -ECONNREFUSED && ret != -EHOSTUNREACH &&
-		     ret != -ETIMEDOUT))
-			break;
-		usleep(200000);
-	}
-	if (ret) {
-		printf("# connect %s: %s (%s)\n", name, strerror(-ret),
-		       ipcoff_rdma_strerror());
-		return 41;
-	}
+	ret = chan_consumer_open(name, 0, max, 40, ipcoff_rdma_strerror, &ch,
+				 &buf);
+	if (ret)
+		return ret;
 	for (n = 0; n < count; n++) {
 		size_t want = msg_len_of(s, n, max);
 		struct ipcoff_chan_msg m;
