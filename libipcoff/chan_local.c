@@ -129,6 +129,17 @@ static void local_free(struct local *l)
 	free(l);
 }
 
+/* @ret from setting @l up: @l becomes the channel's, or is freed. */
+static int local_adopt(struct ipcoff_chan *ch, struct local *l, int ret)
+{
+	if (ret) {
+		local_free(l);
+		return ret;
+	}
+	ch->priv = l;
+	return 0;
+}
+
 static int64_t deadline_of(int64_t timeout_ns)
 {
 	return timeout_ns < 0 ? -1 : mono_now_ns() + timeout_ns;
@@ -234,7 +245,7 @@ static int local_create(struct ipcoff_chan *ch, const char *addr,
 	pa.slots = l->depth;
 	ret = make_addr(l, addr);
 	if (ret)
-		goto err;
+		goto out;
 	if (l->mode == IPCOFF_CHAN_MODE_PIPE ||
 	    (l->mode == IPCOFF_CHAN_MODE_AUTO && a->msg_max >= AUTO_PIPE_FROM)) {
 		/* Four pieces a message, page multiples. */
@@ -252,7 +263,7 @@ static int local_create(struct ipcoff_chan *ch, const char *addr,
 		if (!ret)
 			l->inline_max = pool_inline_max(l->pool);
 		if (ret && !module_unusable(ret))
-			goto err;
+			goto out;
 		if (ret)
 			chan_log_once(ch, "channel \"%s\": %s: %s; running on shared memory (memfd + memcpy + futex)",
 				      ch->name, a->device ? a->device :
@@ -263,18 +274,13 @@ static int local_create(struct ipcoff_chan *ch, const char *addr,
 		pa.chunk_size = 0;
 		ret = ipcoff_pool_create(&pa, &l->pool);
 		if (ret)
-			goto err;
+			goto out;
 	}
 	l->backing = (pa.flags & IPCOFF_POOL_SHM) ? IPCOFF_POOL_BACKING_SHM :
 		     IPCOFF_POOL_BACKING_IPCOFF;
 	ret = bind_listen(l);
-	if (ret)
-		goto err;
-	ch->priv = l;
-	return 0;
-err:
-	local_free(l);
-	return ret;
+out:
+	return local_adopt(ch, l, ret);
 }
 
 /* Admit every consumer whose connection is queued. */
@@ -420,22 +426,17 @@ static int local_connect(struct ipcoff_chan *ch, const char *addr)
 		return -ENOMEM;
 	ret = make_addr(l, addr);
 	if (ret)
-		goto err;
+		goto out;
 	l->sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (l->sock < 0) {
 		ret = -errno;
-		goto err;
+		goto out;
 	}
-	if (connect(l->sock, (struct sockaddr *)&l->sa, l->sa_len)) {
-		/* No producer: a missing path and a missing name alike. */
+	/* No producer: a missing path and a missing name alike. */
+	if (connect(l->sock, (struct sockaddr *)&l->sa, l->sa_len))
 		ret = errno == ENOENT ? -ECONNREFUSED : -errno;
-		goto err;
-	}
-	ch->priv = l;
-	return 0;
-err:
-	local_free(l);
-	return ret;
+out:
+	return local_adopt(ch, l, ret);
 }
 
 /* Consumer: the producer's hello, then the pool is ours. */

@@ -132,45 +132,62 @@ static int ms_of(int64_t timeout_ns)
 	return (int)((timeout_ns + 999999) / 1000000);
 }
 
-static struct rch *rch_new(void)
+/* A channel's state for @addr; *ring takes its msg_max= if it has one. */
+static int rch_new(const char *addr, size_t *ring, struct rch **cp)
 {
 	struct rch *c = calloc(1, sizeof(*c));
+	int ret;
 
-	if (c)
-		c->epfd = -1;
-	return c;
+	if (!c)
+		return -ENOMEM;
+	c->epfd = -1;
+	ret = parse_addr(c, addr, ring);
+	if (ret) {
+		free(c);
+		return ret;
+	}
+	*cp = c;
+	return 0;
+}
+
+/* The RDMA options both ends take: one slot per message of depth. */
+static void rch_opts(struct rch *c, size_t msg_max)
+{
+	c->opts.msg_max = msg_max + sizeof(struct rch_hdr);
+	c->opts.slots = c->depth;
+	c->opts.dead_ms = RCH_DEAD_MS;
+}
+
+/* @ret from listen or connect: @c becomes the channel's, or is freed. */
+static int rch_adopt(struct ipcoff_chan *ch, struct rch *c, int ret)
+{
+	if (ret) {
+		ipcoff_chan_set_error("%s: %s", ch->name,
+				      ipcoff_rdma_strerror());
+		free(c);
+		return ret;
+	}
+	ch->priv = c;
+	return 0;
 }
 
 static int rch_create(struct ipcoff_chan *ch, const char *addr,
 		      const struct ipcoff_chan_attr *a)
 {
-	struct rch *c = rch_new();
+	struct rch *c;
 	size_t ring = 0;
 	int ret;
 
-	if (!c)
-		return -ENOMEM;
-	ret = parse_addr(c, addr, &ring);
+	ret = rch_new(addr, &ring, &c);
 	if (ret)
-		goto err;
+		return ret;
 	c->mode = a->mode;
 	c->engine = a->engine;
 	c->depth = a->depth ? a->depth : RCH_DEPTH_DEFAULT;
 	/* Sends are capped by our own msg_max too, so it is the channel's. */
-	c->opts.msg_max = a->msg_max + sizeof(struct rch_hdr);
-	c->opts.slots = c->depth;
-	c->opts.dead_ms = RCH_DEAD_MS;
-	ret = ipcoff_rdma_listen(c->host, c->port, &c->opts, &c->lis);
-	if (ret) {
-		ipcoff_chan_set_error("%s: %s", ch->name,
-				      ipcoff_rdma_strerror());
-		goto err;
-	}
-	ch->priv = c;
-	return 0;
-err:
-	free(c);
-	return ret;
+	rch_opts(c, a->msg_max);
+	return rch_adopt(ch, c, ipcoff_rdma_listen(c->host, c->port, &c->opts,
+						   &c->lis));
 }
 
 static void drop(struct rch *c, unsigned int i)
@@ -323,36 +340,23 @@ static int rch_sendv(struct ipcoff_chan *ch, const struct iovec *iov,
 
 static int rch_connect(struct ipcoff_chan *ch, const char *addr)
 {
-	struct rch *c = rch_new();
+	struct rch *c;
 	size_t ring = RCH_RING_DEFAULT;
 	int ret;
 
-	if (!c)
-		return -ENOMEM;
-	ret = parse_addr(c, addr, &ring);
+	ret = rch_new(addr, &ring, &c);
 	if (ret)
-		goto err;
+		return ret;
 	c->depth = RCH_DEPTH_DEFAULT;
-	c->opts.msg_max = ring + sizeof(struct rch_hdr);
-	c->opts.slots = c->depth;
-	c->opts.dead_ms = RCH_DEAD_MS;
-	ret = ipcoff_rdma_connect(c->host, c->port, &c->opts, RCH_DEAD_MS,
-				  &c->r);
-	if (ret) {
-		ipcoff_chan_set_error("%s: %s", ch->name,
-				      ipcoff_rdma_strerror());
-		goto err;
-	}
-	ch->priv = c;
-	return 0;
-err:
-	free(c);
-	return ret;
+	rch_opts(c, ring);
+	return rch_adopt(ch, c, ipcoff_rdma_connect(c->host, c->port, &c->opts,
+						    RCH_DEAD_MS, &c->r));
 }
 
 /*
  * The next data message in place (its header checked), the hello and
- * the close taken on the way. -EMSGSIZE forever if our ring is too small.
+ * the close taken on the way. -EMSGSIZE forever if our ring is too small;
+ * -EBUSY while a peeked message holds the ring's head.
  */
 static ssize_t next_data(struct ipcoff_chan *ch, int64_t timeout_ns,
 			 const unsigned char **data)
@@ -360,6 +364,8 @@ static ssize_t next_data(struct ipcoff_chan *ch, int64_t timeout_ns,
 	struct rch *c = ch->priv;
 	int ms = ms_of(timeout_ns);
 
+	if (c->peeked)
+		return -EBUSY;
 	for (;;) {
 		const struct rch_hdr *h;
 		const void *m;
@@ -407,8 +413,6 @@ static ssize_t rch_recv(struct ipcoff_chan *ch, void *buf, size_t cap,
 	const unsigned char *d;
 	ssize_t n;
 
-	if (c->peeked)
-		return -EBUSY;
 	n = next_data(ch, timeout_ns, &d);
 	if (n < 0)
 		return n;
@@ -427,8 +431,6 @@ static int rch_peek(struct ipcoff_chan *ch, struct ipcoff_chan_msg *m,
 	const unsigned char *d;
 	ssize_t n;
 
-	if (c->peeked)
-		return -EBUSY;
 	n = next_data(ch, timeout_ns, &d);
 	if (n < 0)
 		return (int)n;

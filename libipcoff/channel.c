@@ -140,30 +140,54 @@ static int name_ok(const char *name)
 	       0 : -ENAMETOOLONG;
 }
 
-static struct ipcoff_chan *chan_new(const char *name, unsigned int flags)
+/* The checks create and connect make first, in the same order. */
+static int chan_args(const char *name, struct ipcoff_chan **out)
 {
-	struct ipcoff_chan *ch = calloc(1, sizeof(*ch));
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	return name_ok(name);
+}
 
-	if (ch) {
-		snprintf(ch->name, sizeof(ch->name), "%s", name);
-		ch->flags = flags;
+/* A channel on the transport @name picks; *addr is what follows its prefix. */
+static int chan_new(const char *name, unsigned int flags, const char **addr,
+		    struct ipcoff_chan **chp)
+{
+	const struct chan_transport *t = pick(name, addr);
+	struct ipcoff_chan *ch;
+
+	if (!t)
+		return -EPROTONOSUPPORT;
+	ch = calloc(1, sizeof(*ch));
+	if (!ch)
+		return -ENOMEM;
+	snprintf(ch->name, sizeof(ch->name), "%s", name);
+	ch->flags = flags;
+	ch->t = t;
+	*chp = ch;
+	return 0;
+}
+
+/* @ret from the transport: the channel is the caller's, or it is freed. */
+static int chan_adopt(struct ipcoff_chan *ch, int ret, struct ipcoff_chan **out)
+{
+	if (ret) {
+		free(ch);
+		return ret;
 	}
-	return ch;
+	*out = ch;
+	return 0;
 }
 
 static int chan_create(const char *name, const struct ipcoff_chan_attr *attr,
 		       struct ipcoff_chan **out)
 {
-	const struct chan_transport *t;
 	struct ipcoff_chan *ch;
 	const char *addr = NULL;
 	unsigned int i;
 	int ret;
 
-	if (!out)
-		return -EINVAL;
-	*out = NULL;
-	ret = name_ok(name);
+	ret = chan_args(name, out);
 	if (ret)
 		return ret;
 	if (!attr || !attr->msg_max || attr->depth > IPCOFF_POOL_MAX_SLOTS ||
@@ -176,22 +200,12 @@ static int chan_create(const char *name, const struct ipcoff_chan_attr *attr,
 	for (i = 0; i < 3; i++)
 		if (attr->reserved[i])
 			return -EINVAL;
-	t = pick(name, &addr);
-	if (!t)
-		return -EPROTONOSUPPORT;
-	ch = chan_new(name, attr->flags);
-	if (!ch)
-		return -ENOMEM;
-	ch->t = t;
+	ret = chan_new(name, attr->flags, &addr, &ch);
+	if (ret)
+		return ret;
 	ch->producer = true;
 	ch->msg_max = attr->msg_max;
-	ret = t->create(ch, addr, attr);
-	if (ret) {
-		free(ch);
-		return ret;
-	}
-	*out = ch;
-	return 0;
+	return chan_adopt(ch, ch->t->create(ch, addr, attr), out);
 }
 
 int ipcoff_chan_create(const char *name, const struct ipcoff_chan_attr *attr,
@@ -204,35 +218,21 @@ int ipcoff_chan_create(const char *name, const struct ipcoff_chan_attr *attr,
 static int chan_connect(const char *name, unsigned int flags,
 			struct ipcoff_chan **out)
 {
-	const struct chan_transport *t;
 	struct ipcoff_chan *ch;
 	const char *addr = NULL;
 	int ret;
 
-	if (!out)
-		return -EINVAL;
-	*out = NULL;
-	ret = name_ok(name);
+	ret = chan_args(name, out);
 	if (ret)
 		return ret;
 	if (flags & ~(IPCOFF_CHAN_NONBLOCK | IPCOFF_CHAN_QUIET |
 		      IPCOFF_CHAN_RDMA | IPCOFF_CHAN_PREFER_RNIC))
 		return -EINVAL;
-	t = pick(name, &addr);
-	if (!t)
-		return -EPROTONOSUPPORT;
-	ch = chan_new(name, flags);
-	if (!ch)
-		return -ENOMEM;
-	/* chan_net's connect hands @ch on to the transport it picks. */
-	ch->t = t;
-	ret = t->connect(ch, addr);
-	if (ret) {
-		free(ch);
+	ret = chan_new(name, flags, &addr, &ch);
+	if (ret)
 		return ret;
-	}
-	*out = ch;
-	return 0;
+	/* chan_net's connect hands @ch on to the transport it picks. */
+	return chan_adopt(ch, ch->t->connect(ch, addr), out);
 }
 
 int ipcoff_chan_connect(const char *name, unsigned int flags,

@@ -782,8 +782,12 @@ static int find_free(struct ipcoff_pool *p)
 	return -1;
 }
 
-/* The release word moving on means a slot may be free: poll it a while. */
-static bool spin_release(struct pool_ctl *c, uint32_t seen, int64_t deadline)
+/*
+ * Poll @ready(@arg) for up to POOL_SPIN_NS (not past @deadline), reading
+ * the clock once a batch. Inline, so each caller's test is inlined too.
+ */
+static inline bool spin_until(bool (*ready)(const void *arg), const void *arg,
+			      int64_t deadline)
 {
 	int64_t now = mono_now_ns(), end = now + POOL_SPIN_NS;
 	unsigned int i;
@@ -792,13 +796,33 @@ static bool spin_release(struct pool_ctl *c, uint32_t seen, int64_t deadline)
 		end = deadline;
 	while (now < end) {
 		for (i = 0; i < POOL_SPIN_BATCH; i++) {
-			if (ld32(&c->rel_word) != seen)
+			if (ready(arg))
 				return true;
 			cpu_relax();
 		}
 		now = mono_now_ns();
 	}
 	return false;
+}
+
+struct rel_seen {
+	const struct pool_ctl *c;
+	uint32_t seen;
+};
+
+static bool released(const void *arg)
+{
+	const struct rel_seen *r = arg;
+
+	return ld32(&r->c->rel_word) != r->seen;
+}
+
+/* The release word moving on means a slot may be free: poll it a while. */
+static bool spin_release(struct pool_ctl *c, uint32_t seen, int64_t deadline)
+{
+	struct rel_seen r = { c, seen };
+
+	return spin_until(released, &r, deadline);
 }
 
 int ipcoff_pool_acquire(struct ipcoff_pool *p, int64_t timeout_ns,
@@ -1242,24 +1266,17 @@ static bool take_pub(struct ipcoff_pool *p, struct ipcoff_pool_msg *m)
  * FUTEX_WAIT/WAKE pair costs more than that. Bounded, like
  * ipcoff_wait_cqe()'s polling, so an idle consumer still sleeps.
  */
+static bool published(const void *arg)
+{
+	const struct ipcoff_pool *p = arg;
+	const uint64_t *pos = &p->ctl->ring[p->cursor & (p->ring_size - 1)].pos;
+
+	return ld64(pos) == p->cursor + 1 || ld32(&p->ctl->closed);
+}
+
 static bool spin_pub(struct ipcoff_pool *p, int64_t deadline)
 {
-	const uint64_t *pos = &p->ctl->ring[p->cursor & (p->ring_size - 1)].pos;
-	int64_t now = mono_now_ns(), end = now + POOL_SPIN_NS;
-	unsigned int i;
-
-	if (deadline >= 0 && deadline < end)
-		end = deadline;
-	while (now < end) {
-		for (i = 0; i < POOL_SPIN_BATCH; i++) {
-			if (ld64(pos) == p->cursor + 1 ||
-			    ld32(&p->ctl->closed))
-				return true;
-			cpu_relax();
-		}
-		now = mono_now_ns();
-	}
-	return false;
+	return spin_until(published, p, deadline);
 }
 
 int ipcoff_pool_receive(struct ipcoff_pool *p, int64_t timeout_ns,
