@@ -25,13 +25,13 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <sys/epoll.h>
 
 #include <ipcoff.h>
 
 #include "agent.h"
 #include "dmaprov.h"
+#include "../libipcoff/tests/kid.h"
 
 #define KIB		(1UL << 10)
 #define MIB		(1UL << 20)
@@ -55,21 +55,6 @@ struct rep {
 	char what[200];
 	int64_t v[8];
 };
-
-static void __attribute__((format(printf, 3, 4)))
-rep_fail(struct rep *r, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (r->line)
-		return;
-	r->line = line;
-	va_start(ap, fmt);
-	vsnprintf(r->what, sizeof(r->what), fmt, ap);
-	va_end(ap);
-}
-
-#define FAIL(r, ...)	rep_fail((r), __LINE__, __VA_ARGS__)
 
 /* Children of the running test, killed and reaped by its teardown. */
 static pid_t kids[8];

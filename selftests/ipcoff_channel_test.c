@@ -15,12 +15,12 @@
  *
  * Children report over a pipe (struct rep); the harness asserts on it.
  */
-#include <stdarg.h>
 #include <stdbool.h>
 
 #include <ipcoff.h>
 
 #include "common.h"
+#include "../libipcoff/tests/kid.h"
 
 #define SEC_NS		(1000LL * 1000 * 1000)
 #define CONSUMERS	4
@@ -33,21 +33,6 @@ struct rep {
 	char what[200];
 	int64_t v[4];
 };
-
-static void __attribute__((format(printf, 3, 4)))
-rep_fail(struct rep *r, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (r->line)
-		return;
-	r->line = line;
-	va_start(ap, fmt);
-	vsnprintf(r->what, sizeof(r->what), fmt, ap);
-	va_end(ap);
-}
-
-#define FAIL(r, ...)	rep_fail((r), __LINE__, __VA_ARGS__)
 
 static uint8_t pat(uint64_t msg, size_t i)
 {
@@ -78,41 +63,15 @@ static size_t size_of(uint64_t k)
 	return sizes[k % (sizeof(sizes) / sizeof(sizes[0]))];
 }
 
-struct kid {
-	pid_t pid;
-	int rfd;
-};
-
 static pid_t kid_fork(struct kid *k, int *wfd)
 {
-	int p[2];
+	pid_t pid = kid_fork_pipe(k, wfd);
 
-	k->pid = -1;
-	k->rfd = -1;
-	if (pipe2(p, O_CLOEXEC))
-		return -1;
-	fflush(stdout);
-	fflush(stderr);
-	k->pid = fork();
-	if (k->pid == 0) {
-		close(p[0]);
-		*wfd = p[1];
+	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		alarm(150);
-		return 0;
 	}
-	close(p[1]);
-	k->rfd = k->pid > 0 ? p[0] : -1;
-	if (k->pid < 0)
-		close(p[0]);
-	return k->pid;
-}
-
-static void __attribute__((noreturn)) kid_exit(int wfd, struct rep *r)
-{
-	ssize_t n = write(wfd, r, sizeof(*r));
-
-	_exit(n == (ssize_t)sizeof(*r) && !r->line ? 0 : 1);
+	return pid;
 }
 
 /* The report (zeroed with line -1 if none came) and the wait status. */
@@ -206,25 +165,17 @@ FIXTURE_VARIANT(chan) {
 	uint64_t inline_want;	/* what ipcoff_chan_info() reports */
 };
 
-FIXTURE_VARIANT_ADD(chan, hybrid) {
-	.mode = IPCOFF_CHAN_MODE_HYBRID, .transport = "ipcoff",
-	.inline_want = IPCOFF_CHAN_INLINE_DEFAULT,
-};
+/* A mode on the module, small messages inline by default. */
+#define CHAN_VARIANT_DEFAULT(name, m)				\
+	FIXTURE_VARIANT_ADD(chan, name) {			\
+		.mode = (m), .transport = "ipcoff",		\
+		.inline_want = IPCOFF_CHAN_INLINE_DEFAULT,	\
+	}
 
-FIXTURE_VARIANT_ADD(chan, pipe) {
-	.mode = IPCOFF_CHAN_MODE_PIPE, .transport = "ipcoff",
-	.inline_want = IPCOFF_CHAN_INLINE_DEFAULT,
-};
-
-FIXTURE_VARIANT_ADD(chan, inject) {
-	.mode = IPCOFF_CHAN_MODE_INJECT, .transport = "ipcoff",
-	.inline_want = IPCOFF_CHAN_INLINE_DEFAULT,
-};
-
-FIXTURE_VARIANT_ADD(chan, auto) {
-	.mode = IPCOFF_CHAN_MODE_AUTO, .transport = "ipcoff",
-	.inline_want = IPCOFF_CHAN_INLINE_DEFAULT,
-};
+CHAN_VARIANT_DEFAULT(hybrid, IPCOFF_CHAN_MODE_HYBRID);
+CHAN_VARIANT_DEFAULT(pipe, IPCOFF_CHAN_MODE_PIPE);
+CHAN_VARIANT_DEFAULT(inject, IPCOFF_CHAN_MODE_INJECT);
+CHAN_VARIANT_DEFAULT(auto, IPCOFF_CHAN_MODE_AUTO);
 
 /* Every message by the module, the smallest too. */
 FIXTURE_VARIANT_ADD(chan, hybrid_no_inline) {

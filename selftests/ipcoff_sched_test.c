@@ -159,6 +159,28 @@ FIXTURE(sched) {
 	uint64_t hs, hd;
 };
 
+/* @ipc on @fd, with the module's features and engines, and a ring. */
+static void ring_open(struct __test_metadata *_metadata, int fd,
+		      struct ipcoff *ipc, unsigned int entries,
+		      struct ipcoff_ring *ring)
+{
+	struct ipcoff_info info;
+
+	memset(ipc, 0, sizeof(*ipc));
+	ipc->fd = fd;
+	ASSERT_EQ(0, t_info(fd, &info));
+	ipc->features = info.features;
+	ipc->engines = info.engines;
+	ASSERT_EQ(0, ipcoff_ring_init(ipc, entries, ring));
+}
+
+/* In a test of the fixture: skip unless it is set up with the provider. */
+#define SKIP_UNLESS_PROV() do { \
+	SKIP_IF_SET(self->skip); \
+	if (!self->prov) \
+		SKIP(return, "no test provider module in this guest"); \
+} while (0)
+
 FIXTURE_SETUP(sched)
 {
 	int chans;
@@ -300,9 +322,7 @@ TEST_F_TIMEOUT(sched, policy, 300)
 	unsigned int i;
 	char what[96];
 
-	SKIP_IF_SET(self->skip);
-	if (!self->prov)
-		SKIP(return, "no test provider module in this guest");
+	SKIP_UNLESS_PROV();
 	pin_costs(_metadata);
 	ASSERT_EQ(0, sched_set("throughput_slack", "100"));
 	EXPECT_EQ(CROSSOVER, sched_get("crossover_dma"));
@@ -369,9 +389,7 @@ TEST_F(sched, dma_disabled_host_wide)
 	struct ipcoff_copy c;
 	int64_t cal0;
 
-	SKIP_IF_SET(self->skip);
-	if (!self->prov)
-		SKIP(return, "no test provider module in this guest");
+	SKIP_UNLESS_PROV();
 	ASSERT_EQ(0, t_info(self->fd, &info));
 	EXPECT_TRUE(info.engines & (1U << IPCOFF_ENGINE_DMA));
 	ASSERT_EQ(0, write_text(IPCOFF_PARAMS "sched_dma", "0"));
@@ -450,26 +468,18 @@ TEST_F(sched, elide_under_move)
 TEST_F_TIMEOUT(sched, queue_wait, 300)
 {
 	struct ipcoff_copy big;
-	struct ipcoff_info info;
 	struct ipcoff_cqe *cqe;
 	struct ipcoff ipc;
 	struct ipcoff_ring ring;
 
-	SKIP_IF_SET(self->skip);
-	if (!self->prov)
-		SKIP(return, "no test provider module in this guest");
+	SKIP_UNLESS_PROV();
 	/*
 	 * Rings deep enough for the big copy's 4096 descriptors: a stalled
 	 * provider with a full ring would hold SUBMIT in its retries.
 	 */
 	ASSERT_EQ(2, prov_start("channels=2 ring_size=4096"));
 	pin_costs(_metadata);
-	memset(&ipc, 0, sizeof(ipc));
-	ipc.fd = self->fd;
-	ASSERT_EQ(0, t_info(self->fd, &info));
-	ipc.features = info.features;
-	ipc.engines = info.engines;
-	ASSERT_EQ(0, ipcoff_ring_init(&ipc, 16, &ring));
+	ring_open(_metadata, self->fd, &ipc, 16, &ring);
 	expect_auto(_metadata, self, MIB, 0, 0, IPCOFF_QOS_LATENCY,
 		    IPCOFF_ENGINE_DMA, P_DMA, W_COST, "idle");
 	EXPECT_EQ(0, sched_get("dma_queued"));
@@ -547,9 +557,7 @@ TEST_F_TIMEOUT(sched, calibration, 300)
 	int64_t cal0, len, cpu_f, cpu_b;
 	int k;
 
-	SKIP_IF_SET(self->skip);
-	if (!self->prov)
-		SKIP(return, "no test provider module in this guest");
+	SKIP_UNLESS_PROV();
 	/* For the record: this guest's own cpu, as calibrated at load. */
 	cpu_f = sched_get("cpu_fixed_ns");
 	cpu_b = sched_get("cpu_byte_ps");
@@ -635,6 +643,37 @@ static int auto_until(struct __test_metadata *_metadata,
 	return -1;
 }
 
+/* Three auto copies of @len in a row, each on @engine at once. */
+static void auto_stays(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(sched) *self, uint64_t len,
+		       uint32_t engine, int path, int why)
+{
+	struct snap s;
+	int k;
+
+	snap_take(&s);
+	for (k = 0; k < 3; k++)
+		EXPECT_EQ(1, auto_until(_metadata, self, len, engine, 1, 0));
+	EXPECT_TRUE(snap_expect(&s, path, why, 3));
+}
+
+/*
+ * auto_until(), logged as @what with the sched knob @load, expected to
+ * reach @engine. Returns how many copies it took, or -1.
+ */
+static int auto_moves(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(sched) *self, uint64_t len,
+		      uint32_t engine, int tries, unsigned int pause_ms,
+		      const char *what, const char *load)
+{
+	int n = auto_until(_metadata, self, len, engine, tries, pause_ms);
+
+	TH_LOG("%s after %d copies, %s %lld/1000",
+	       what, n, load, (long long)sched_get(load));
+	EXPECT_LT(0, n);
+	return n;
+}
+
 /*
  * Learning needs completions timed finer than the copies take: a guest
  * whose clocksource fell back to jiffies (the debug kernel, whose TSC the
@@ -663,12 +702,9 @@ TEST_F_TIMEOUT(sched, adaptivity, 300)
 	const uint64_t len = 64 * KIB;
 	int64_t d0, db, df, cpu_b, lat;
 	char val[32];
-	struct snap s;
-	int k, n;
+	int k;
 
-	SKIP_IF_SET(self->skip);
-	if (!self->prov)
-		SKIP(return, "no test provider module in this guest");
+	SKIP_UNLESS_PROV();
 	if (coarse_clock())
 		SKIP(return, "the clock ticks in jiffies: copies are timed to a tick");
 	ASSERT_EQ(0, sched_set("ewma_shift", "1"));
@@ -689,32 +725,20 @@ TEST_F_TIMEOUT(sched, adaptivity, 300)
 	ASSERT_GT((int64_t)len, sched_get("crossover_dma"));
 
 	/* Idle and fast: dma, every time. */
-	snap_take(&s);
-	for (k = 0; k < 3; k++)
-		EXPECT_EQ(1, auto_until(_metadata, self, len,
-					IPCOFF_ENGINE_DMA, 1, 0));
-	EXPECT_TRUE(snap_expect(&s, P_DMA, W_COST, 3));
+	auto_stays(_metadata, self, len, IPCOFF_ENGINE_DMA, P_DMA, W_COST);
 
 	/* Slow: auto gives dma up... */
 	snprintf(val, sizeof(val), "%lld", (long long)lat);
 	ASSERT_EQ(0, prov_set("latency_us", val));
-	n = auto_until(_metadata, self, len, IPCOFF_ENGINE_CPU, 4, 0);
-	TH_LOG("latency injected: cpu after %d copies, dma load %lld/1000",
-	       n, (long long)sched_get("dma_load"));
-	EXPECT_LT(0, n);
+	auto_moves(_metadata, self, len, IPCOFF_ENGINE_CPU, 4, 0,
+		   "latency injected: cpu", "dma_load");
 	/* ...and keeps away from it. */
-	snap_take(&s);
-	for (k = 0; k < 3; k++)
-		EXPECT_EQ(1, auto_until(_metadata, self, len,
-					IPCOFF_ENGINE_CPU, 1, 0));
-	EXPECT_TRUE(snap_expect(&s, P_CPU, W_COST, 3));
+	auto_stays(_metadata, self, len, IPCOFF_ENGINE_CPU, P_CPU, W_COST);
 
 	/* Removed: once the learnt slowness decays, dma wins again. */
 	ASSERT_EQ(0, prov_set("latency_us", "0"));
-	n = auto_until(_metadata, self, len, IPCOFF_ENGINE_DMA, 60, 200);
-	TH_LOG("latency removed: dma after %d copies, dma load %lld/1000",
-	       n, (long long)sched_get("dma_load"));
-	EXPECT_LT(0, n);
+	auto_moves(_metadata, self, len, IPCOFF_ENGINE_DMA, 60, 200,
+		   "latency removed: dma", "dma_load");
 	/*
 	 * Fast again, it stays there once the learnt slowness has decayed
 	 * (four half-lives of decay_ms) and dma has shown it is fast: under
@@ -754,7 +778,6 @@ TEST_F_TIMEOUT(sched, adaptivity, 300)
 TEST_F(sched, async_cpu_not_learnt)
 {
 	struct ipcoff_copy r;
-	struct ipcoff_info info;
 	struct ipcoff_cqe *cqe;
 	struct ipcoff_ring ring;
 	struct ipcoff ipc;
@@ -767,12 +790,7 @@ TEST_F(sched, async_cpu_not_learnt)
 	/* A model change forgets what was learnt: the factor starts at 1. */
 	ASSERT_EQ(0, sched_set("pin_cpu_fixed_ns", "0"));
 	EXPECT_EQ(1000, sched_get("cpu_load"));
-	memset(&ipc, 0, sizeof(ipc));
-	ipc.fd = self->fd;
-	ASSERT_EQ(0, t_info(self->fd, &info));
-	ipc.features = info.features;
-	ipc.engines = info.engines;
-	ASSERT_EQ(0, ipcoff_ring_init(&ipc, 16, &ring));
+	ring_open(_metadata, self->fd, &ipc, 16, &ring);
 	for (k = 0; k < 20; k++) {
 		memset(&r, 0, sizeof(r));
 		ep_region(&r.src, self->hs, 0);
@@ -884,9 +902,7 @@ TEST_F_TIMEOUT(sched, hybrid_split, 300)
 	unsigned int i;
 	char what[80];
 
-	SKIP_IF_SET(self->skip);
-	if (!self->prov)
-		SKIP(return, "no test provider module in this guest");
+	SKIP_UNLESS_PROV();
 	pin_even(_metadata);
 	EXPECT_EQ(256 * (int64_t)KIB, sched_get("crossover_hybrid"));
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -956,13 +972,9 @@ TEST_F_TIMEOUT(sched, hybrid_split, 300)
 TEST_F_TIMEOUT(sched, split_adaptivity, 300)
 {
 	const uint64_t len = MIB;
-	struct snap s;
 	int64_t h0;
-	int n;
 
-	SKIP_IF_SET(self->skip);
-	if (!self->prov)
-		SKIP(return, "no test provider module in this guest");
+	SKIP_UNLESS_PROV();
 	if (coarse_clock())
 		SKIP(return, "the clock ticks in jiffies: copies are timed to a tick");
 	pin_even(_metadata);
@@ -974,35 +986,24 @@ TEST_F_TIMEOUT(sched, split_adaptivity, 300)
 	EXPECT_EQ(1000, sched_get("hybrid_load"));
 
 	/* As predicted: every copy splits. */
-	snap_take(&s);
-	for (n = 0; n < 3; n++)
-		EXPECT_EQ(1, auto_until(_metadata, self, len,
-					IPCOFF_ENGINE_DMA, 1, 0));
-	EXPECT_TRUE(snap_expect(&s, P_HYBRID, W_HYBRID, 3));
+	auto_stays(_metadata, self, len, IPCOFF_ENGINE_DMA, P_HYBRID,
+		   W_HYBRID);
 
 	/* The dma part ten times late: splitting stops... */
 	ASSERT_EQ(0, prov_set("bandwidth_mbps", "2"));
-	n = auto_until(_metadata, self, len, IPCOFF_ENGINE_CPU, 4, 0);
-	TH_LOG("capped: cpu after %d copies, split load %lld/1000",
-	       n, (long long)sched_get("hybrid_load"));
-	EXPECT_LT(0, n);
+	auto_moves(_metadata, self, len, IPCOFF_ENGINE_CPU, 4, 0,
+		   "capped: cpu", "hybrid_load");
 	EXPECT_LT(2000, sched_get("hybrid_load"));
 	/* ...and only the split's factor learnt it: the costs are pinned. */
 	EXPECT_EQ(1000, sched_get("dma_load"));
 	EXPECT_EQ(1000, sched_get("cpu_load"));
-	snap_take(&s);
-	for (n = 0; n < 3; n++)
-		EXPECT_EQ(1, auto_until(_metadata, self, len,
-					IPCOFF_ENGINE_CPU, 1, 0));
-	EXPECT_TRUE(snap_expect(&s, P_CPU, W_COST, 3));
+	auto_stays(_metadata, self, len, IPCOFF_ENGINE_CPU, P_CPU, W_COST);
 
 	/* Gone: once the learnt slowness decays, copies split again. */
 	ASSERT_EQ(0, prov_set("bandwidth_mbps", "0"));
 	h0 = sched_get("decisions_hybrid");
-	n = auto_until(_metadata, self, len, IPCOFF_ENGINE_DMA, 60, 200);
-	TH_LOG("cap removed: split after %d copies, split load %lld/1000",
-	       n, (long long)sched_get("hybrid_load"));
-	EXPECT_LT(0, n);
+	auto_moves(_metadata, self, len, IPCOFF_ENGINE_DMA, 60, 200,
+		   "cap removed: split", "hybrid_load");
 	/* Equal pinned costs: dma alone never wins, so that was a split. */
 	EXPECT_LT(h0, sched_get("decisions_hybrid"));
 }
@@ -1012,23 +1013,15 @@ TEST_F_TIMEOUT(sched, hybrid_async, 300)
 {
 	const uint64_t len = 3 * MIB + 4095;
 	struct ipcoff_copy reqs[2];
-	struct ipcoff_info info;
 	struct ipcoff_cqe *cqe;
 	struct ipcoff_ring ring;
 	struct ipcoff ipc;
 	struct snap s;
 	int k;
 
-	SKIP_IF_SET(self->skip);
-	if (!self->prov)
-		SKIP(return, "no test provider module in this guest");
+	SKIP_UNLESS_PROV();
 	pin_even(_metadata);
-	memset(&ipc, 0, sizeof(ipc));
-	ipc.fd = self->fd;
-	ASSERT_EQ(0, t_info(self->fd, &info));
-	ipc.features = info.features;
-	ipc.engines = info.engines;
-	ASSERT_EQ(0, ipcoff_ring_init(&ipc, 64, &ring));
+	ring_open(_metadata, self->fd, &ipc, 64, &ring);
 
 	/* Two splits, the second LINKed after the first. */
 	for (k = 0; k < 2; k++) {

@@ -14,7 +14,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +26,7 @@
 #include <ipcoff.h>
 
 #include "harness.h"
+#include "kid.h"
 #include "../chan_policy.h"
 #include "../chan_transport.h"
 
@@ -77,58 +77,13 @@ struct rep {
 	long v[4];
 };
 
-static void __attribute__((format(printf, 3, 4)))
-rep_fail(struct rep *r, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (r->line)
-		return;
-	r->line = line;
-	va_start(ap, fmt);
-	vsnprintf(r->what, sizeof(r->what), fmt, ap);
-	va_end(ap);
-}
-
-#define FAIL(r, ...)	rep_fail((r), __LINE__, __VA_ARGS__)
-
-struct kid {
-	pid_t pid;
-	int rfd;		/* its report */
-};
-
 static pid_t fork_kid(struct kid *k, int *wfd)
 {
-	int p[2];
+	pid_t pid = kid_fork_pipe(k, wfd);
 
-	k->pid = -1;
-	k->rfd = -1;
-	if (pipe2(p, O_CLOEXEC))
-		return -1;
-	fflush(stdout);
-	fflush(stderr);
-	k->pid = fork();
-	if (k->pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return -1;
-	}
-	if (k->pid == 0) {
-		close(p[0]);
-		*wfd = p[1];
+	if (pid == 0)
 		alarm(CHILD_ALARM_S);
-		return 0;
-	}
-	close(p[1]);
-	k->rfd = p[0];
-	return k->pid;
-}
-
-static void __attribute__((noreturn)) kid_exit(int wfd, struct rep *r)
-{
-	ssize_t n = write(wfd, r, sizeof(*r));
-
-	_exit(n == (ssize_t)sizeof(*r) && !r->line ? 0 : 1);
+	return pid;
 }
 
 /*

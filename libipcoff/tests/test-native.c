@@ -2045,13 +2045,19 @@ static const struct ipcoff_copy *submit_inject(struct ipcoff *ipc,
 	return &fake.ring.seen_reqs[0];
 }
 
-/* What went is the request with the flags and inject fields given. */
-static void check_inject_req(const struct ipcoff_copy *seen,
-			     const struct ipcoff_copy *req, uint32_t flags,
-			     uint32_t inject_len, const void *ranges,
-			     uint32_t nr_ranges)
+/*
+ * Submit @req through submit_inject(); what went is the request with the
+ * flags and inject fields given. False if nothing went.
+ */
+static bool submit_check_inject(struct ipcoff *ipc, struct ipcoff_copy *req,
+				uint32_t flags, uint32_t inject_len,
+				const void *ranges, uint32_t nr_ranges)
 {
+	const struct ipcoff_copy *seen = submit_inject(ipc, req);
 	struct ipcoff_copy want = *req;
+
+	if (!CHECK(seen))
+		return false;
 
 	want.flags = flags;
 	want.inject_len = inject_len;
@@ -2060,6 +2066,7 @@ static void check_inject_req(const struct ipcoff_copy *seen,
 	CHECK(memcmp(seen, &want, sizeof(want)) == 0);
 	CHECK_EQ(seen->flags, flags);
 	CHECK_EQ(seen->inject_len, inject_len);
+	return true;
 }
 
 static void test_submit_inject(void)
@@ -2069,7 +2076,6 @@ static void test_submit_inject(void)
 		{ .offset = 0, .len = 64 }, { .offset = 512, .len = 128 },
 	};
 	const struct fake_wait_call *log = fake.ring.wait_log;
-	const struct ipcoff_copy *seen;
 	struct ipcoff_copy req;
 	struct ipcoff_ring ring;
 	struct ipcoff_cqe *cqe;
@@ -2080,9 +2086,8 @@ static void test_submit_inject(void)
 
 	/* By default: CLWB only (Documentation/cache.rst), no injection. */
 	region_req(&req, 0x900);
-	seen = submit_inject(&ipc, &req);
-	REQUIRE(seen);
-	check_inject_req(seen, &req, IPCOFF_COPY_CACHE_CLWB, 0, NULL, 0);
+	REQUIRE(submit_check_inject(&ipc, &req, IPCOFF_COPY_CACHE_CLWB, 0,
+				    NULL, 0));
 	fake_ring_complete(1);
 	cqe = NULL;
 	CHECK_EQ(ipcoff_wait_cqe(&ipc, &ring, 0, &cqe), 0);
@@ -2093,9 +2098,7 @@ static void test_submit_inject(void)
 
 	/* INJECT alone: the whole message. */
 	req.flags = IPCOFF_COPY_INJECT;
-	seen = submit_inject(&ipc, &req);
-	REQUIRE(seen);
-	check_inject_req(seen, &req, both, 1000, NULL, 0);
+	REQUIRE(submit_check_inject(&ipc, &req, both, 1000, NULL, 0));
 
 	/* The entry says an injection is due; reaping it runs it once. */
 	fake_ring_complete(1);
@@ -2113,31 +2116,23 @@ static void test_submit_inject(void)
 
 	/* CLWB already set: kept, nothing added. */
 	req.flags = IPCOFF_COPY_CACHE_CLWB;
-	seen = submit_inject(&ipc, &req);
-	REQUIRE(seen);
-	check_inject_req(seen, &req, IPCOFF_COPY_CACHE_CLWB, 0, NULL, 0);
+	REQUIRE(submit_check_inject(&ipc, &req, IPCOFF_COPY_CACHE_CLWB, 0,
+				    NULL, 0));
 
 	/* The caller's own length, or ranges, are kept. */
 	req.flags = IPCOFF_COPY_INJECT;
 	req.inject_len = 64;
-	seen = submit_inject(&ipc, &req);
-	REQUIRE(seen);
-	check_inject_req(seen, &req, both, 64, NULL, 0);
+	REQUIRE(submit_check_inject(&ipc, &req, both, 64, NULL, 0));
 	req.inject_len = 0;
 	req.inject_ranges = (uintptr_t)ranges;
 	req.nr_inject_ranges = 2;
-	seen = submit_inject(&ipc, &req);
-	REQUIRE(seen);
-	check_inject_req(seen, &req, both, 0, ranges, 2);
+	REQUIRE(submit_check_inject(&ipc, &req, both, 0, ranges, 2));
 
 	/* Other flags go along. */
 	region_req(&req, 0x901);
 	req.flags = IPCOFF_COPY_CPU_FALLBACK;
-	seen = submit_inject(&ipc, &req);
-	REQUIRE(seen);
-	check_inject_req(seen, &req,
-			 IPCOFF_COPY_CACHE_CLWB | IPCOFF_COPY_CPU_FALLBACK, 0,
-			 NULL, 0);
+	REQUIRE(submit_check_inject(&ipc, &req, IPCOFF_COPY_CACHE_CLWB |
+				    IPCOFF_COPY_CPU_FALLBACK, 0, NULL, 0));
 	fake_ring_complete(fake_ring_pending());
 	ipcoff_ring_advance(&ring, ipcoff_ring_ready(&ring));
 	close_ring(&ipc, &ring);
@@ -2222,7 +2217,6 @@ static void test_submit_inject_errors(void)
 static void test_submit_inject_without_cache(void)
 {
 	const struct ipcoff_range range = { .offset = 0, .len = 8 };
-	const struct ipcoff_copy *seen;
 	struct ipcoff_copy req;
 	struct ipcoff_ring ring;
 	struct ipcoff_cqe *cqe;
@@ -2231,17 +2225,14 @@ static void test_submit_inject_without_cache(void)
 	REQUIRE(open_ring(&ipc, &ring, 16, 0, 0));
 	REQUIRE(!ipcoff_has_feature(&ipc, IPCOFF_FEAT_CACHE));
 	region_req(&req, 0xa00);
-	seen = submit_inject(&ipc, &req);
-	REQUIRE(seen);
-	check_inject_req(seen, &req, 0, 0, NULL, 0);
+	REQUIRE(submit_check_inject(&ipc, &req, 0, 0, NULL, 0));
 	/* The caller's own cache flags and ranges go too. */
 	req.flags = IPCOFF_COPY_INJECT | IPCOFF_COPY_CACHE_CLWB |
 		    IPCOFF_COPY_CPU_FALLBACK;
 	req.inject_ranges = (uintptr_t)&range;
 	req.nr_inject_ranges = 1;
-	seen = submit_inject(&ipc, &req);
-	REQUIRE(seen);
-	check_inject_req(seen, &req, IPCOFF_COPY_CPU_FALLBACK, 0, NULL, 0);
+	REQUIRE(submit_check_inject(&ipc, &req, IPCOFF_COPY_CPU_FALLBACK, 0,
+				    NULL, 0));
 
 	fake_ring_complete(2);
 	fake_clear_record();
